@@ -1,0 +1,1 @@
+//! HTTP: one route table (`configure`) for production and tests.

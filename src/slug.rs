@@ -1,0 +1,1 @@
+//! Category URL slugs: readable, stable, unique, overridable.
