@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The validated configuration the program uses.
@@ -64,4 +64,320 @@ pub struct Server {
     pub max_age: Duration,
     /// How long the watcher waits for a burst of events to end before rebuilding.
     pub debounce: Duration,
+}
+
+/// The config file as the user typed it: every key optional, unknown keys rejected.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    pub site: RawSite,
+    pub content: RawContent,
+    pub feeds: RawFeeds,
+    pub server: RawServer,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSite {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub base_url: Option<String>,
+    pub language: Option<String>,
+    pub author: Option<String>,
+    pub id_authority: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawContent {
+    pub root: Option<PathBuf>,
+    pub ignore: Option<Vec<String>>,
+    pub default_category: Option<String>,
+    pub max_file_bytes: Option<u64>,
+    pub follow_symlinks: Option<bool>,
+    pub git_dates: Option<bool>,
+    pub summary_chars: Option<usize>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFeeds {
+    pub items: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub link_template: Option<String>,
+    pub slugs: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub max_age_seconds: Option<u64>,
+    pub debounce_ms: Option<u64>,
+}
+
+/// Values given on the command line or in `HERALD_*` variables; they beat the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub content: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// A configuration problem, naming the file and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, message: message.into() }
+}
+
+impl RawConfig {
+    /// Parse the text of a config file. `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Read and parse a config file.
+    pub fn load(path: &Path) -> Result<RawConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        RawConfig::parse(&text, path)
+    }
+
+    /// Apply overrides and defaults and check every value. Relative paths in the file are
+    /// resolved against `base_dir` (the config file's folder), so Herald behaves the same
+    /// from any working directory; relative paths given as overrides are used as given
+    /// (relative to the working directory), as a user typing them expects.
+    pub fn validate(self, overrides: &Overrides, base_dir: &Path) -> Result<Config, ConfigError> {
+        let in_file = |p: PathBuf| if p.is_absolute() { p } else { base_dir.join(p) };
+        let root = match (&overrides.content, self.content.root) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => in_file(p),
+            (None, None) => base_dir.join("../sample"),
+        };
+        if !root.is_dir() {
+            return Err(invalid(
+                "content.root",
+                format!(
+                    "content folder {} does not exist or is not a folder; \
+                     pass --content DIR or set content.root in the config file",
+                    root.display()
+                ),
+            ));
+        }
+        let out = match (&overrides.out, self.feeds.out) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => in_file(p),
+            (None, None) => base_dir.join("../feeds"),
+        };
+
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or(self.server.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid("server.listen", format!("{listen_text:?} is not an address like 127.0.0.1:8080"))
+        })?;
+
+        let base_url = overrides
+            .base_url
+            .clone()
+            .or(self.site.base_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let parsed = url::Url::parse(&base_url).map_err(|e| {
+            invalid("site.base_url", format!("{base_url:?} is not an absolute URL ({e})"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(invalid("site.base_url", format!("{base_url:?} must be an http(s) URL with a host")));
+        }
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let host = parsed.host_str().unwrap_or("localhost").to_string();
+
+        let id_authority = self.site.id_authority.unwrap_or_else(|| format!("{host},2026"));
+        if !is_tag_authority(&id_authority) {
+            return Err(invalid(
+                "site.id_authority",
+                format!("{id_authority:?} must be a domain or email, a comma and a date, like \"example.org,2026\""),
+            ));
+        }
+
+        let items = self.feeds.items.unwrap_or(50);
+        if items == 0 || items > 10_000 {
+            return Err(invalid("feeds.items", format!("{items} must be between 1 and 10000")));
+        }
+        let summary_chars = self.content.summary_chars.unwrap_or(300);
+        if summary_chars == 0 {
+            return Err(invalid("content.summary_chars", "must be at least 1"));
+        }
+        let ignore = self.content.ignore.unwrap_or_default();
+        for glob in &ignore {
+            globset::Glob::new(glob)
+                .map_err(|e| invalid("content.ignore", format!("{glob:?} is not a valid glob: {e}")))?;
+        }
+        let link_template =
+            self.feeds.link_template.unwrap_or_else(|| "{base_url}/articles/{path}".into());
+        check_link_template(&link_template)?;
+        let slugs = self.feeds.slugs.unwrap_or_default();
+        for (name, slug) in &slugs {
+            if crate::slug::slugify(slug) != *slug || slug.is_empty() || slug == "all" {
+                return Err(invalid(
+                    "feeds.slugs",
+                    format!("slug {slug:?} for {name:?} must be lower case letters, digits and '-', and not \"all\""),
+                ));
+            }
+        }
+        let default_category = self.content.default_category.unwrap_or_else(|| "uncategorized".into());
+        if default_category.trim().is_empty() {
+            return Err(invalid("content.default_category", "must not be empty"));
+        }
+
+        Ok(Config {
+            site: Site {
+                title: self.site.title.unwrap_or_else(|| "Herald".into()),
+                description: self
+                    .site
+                    .description
+                    .unwrap_or_else(|| "Articles from the repository, by category".into()),
+                base_url,
+                language: self.site.language.filter(|l| !l.is_empty()),
+                author: self.site.author.unwrap_or_else(|| "Herald".into()),
+                id_authority,
+            },
+            content: Content {
+                root,
+                ignore,
+                default_category,
+                max_file_bytes: self.content.max_file_bytes.unwrap_or(8 * 1024 * 1024),
+                follow_symlinks: self.content.follow_symlinks.unwrap_or(false),
+                git_dates: self.content.git_dates.unwrap_or(true),
+                summary_chars,
+            },
+            feeds: Feeds { items, out, link_template, slugs },
+            server: Server {
+                listen,
+                max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
+                debounce: Duration::from_millis(self.server.debounce_ms.unwrap_or(10)),
+            },
+        })
+    }
+}
+
+/// RFC 4151 taggingEntity: `authority,date` with a date of `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+fn is_tag_authority(s: &str) -> bool {
+    let Some((authority, date)) = s.rsplit_once(',') else { return false };
+    let date_ok = matches!(date.len(), 4 | 7 | 10)
+        && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let authority_ok = !authority.is_empty()
+        && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.@_".contains(&b));
+    date_ok && authority_ok
+}
+
+const LINK_PLACEHOLDERS: [&str; 5] = ["base_url", "path", "path_no_ext", "slug", "id"];
+
+fn check_link_template(template: &str) -> Result<(), ConfigError> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return Err(invalid("feeds.link_template", format!("unclosed '{{' in {template:?}")));
+        };
+        let name = &rest[open + 1..open + close];
+        if !LINK_PLACEHOLDERS.contains(&name) {
+            return Err(invalid(
+                "feeds.link_template",
+                format!("unknown placeholder {{{name}}} in {template:?}; known: {}", LINK_PLACEHOLDERS.join(", ")),
+            ));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Validate `text` with the content folder given as an override (it must exist).
+    fn validate(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = Overrides { content: Some(dir.path().to_path_buf()), ..Overrides::default() };
+        RawConfig::parse(text, Path::new("herald.toml"))?.validate(&overrides, dir.path())
+    }
+
+    #[test]
+    fn defaults_fill_every_key() {
+        let cfg = validate("").unwrap();
+        assert_eq!(cfg.feeds.items, 50);
+        assert_eq!(cfg.site.base_url, "http://127.0.0.1:8080");
+        assert_eq!(cfg.site.id_authority, "127.0.0.1,2026");
+        assert_eq!(cfg.server.max_age, Duration::from_secs(300));
+        assert_eq!(cfg.content.max_file_bytes, 8 * 1024 * 1024);
+        assert_eq!(cfg.feeds.link_template, "{base_url}/articles/{path}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err = validate("[content]\nroots = 1").unwrap_err().to_string();
+        assert!(err.contains("roots"), "{err}");
+    }
+
+    #[test]
+    fn missing_content_folder_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = RawConfig::parse("[content]\nroot = \"nowhere\"", Path::new("x")).unwrap();
+        let err = raw.validate(&Overrides::default(), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("content.root") && err.contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (text, key) in [
+            ("[feeds]\nitems = 0", "feeds.items"),
+            ("[server]\nlisten = \"localhost\"", "server.listen"),
+            ("[site]\nbase_url = \"feeds.example.org\"", "site.base_url"),
+            ("[feeds]\nlink_template = \"{base}/x\"", "feeds.link_template"),
+            ("[content]\nignore = [\"a[\"]", "content.ignore"),
+            ("[feeds.slugs]\n\"Tokyo\" = \"Tokyo Group\"", "feeds.slugs"),
+            ("[site]\nid_authority = \"example.org\"", "site.id_authority"),
+        ] {
+            let err = validate(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn wrong_type_is_an_error_naming_the_key() {
+        let err = validate("[feeds]\nitems = \"fifty\"").unwrap_err().to_string();
+        assert!(err.contains("items"), "{err}");
+    }
+
+    #[test]
+    fn overrides_beat_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("x")).unwrap();
+        let overrides = Overrides {
+            content: Some(dir.path().to_path_buf()),
+            listen: Some("127.0.0.1:9".into()),
+            base_url: Some("https://feeds.example.org/".into()),
+            ..Overrides::default()
+        };
+        let cfg = raw.validate(&overrides, Path::new("/nonexistent")).unwrap();
+        assert_eq!(cfg.server.listen.port(), 9);
+        assert_eq!(cfg.site.base_url, "https://feeds.example.org");
+        assert_eq!(cfg.content.root, dir.path());
+    }
 }

@@ -1,1 +1,194 @@
-//! index
+//! Index: articles by path, and per-category newest-first lists, updated in place.
+//!
+//! A change touches only the lists of the categories the article was or is in, and records
+//! which feeds must be rendered again: a feed is dirty only when the change reaches its
+//! newest `feed_len` items, so an edit deep in the archive re-renders nothing.
+
+use crate::article::Article;
+use chrono::{DateTime, Utc};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Sort key of a list: newest published first, then by path so ties are deterministic.
+pub type Key = (Reverse<DateTime<Utc>>, String);
+
+/// Which feeds must be rendered again.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dirty {
+    pub all: bool,
+    pub categories: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    feed_len: usize,
+    by_path: HashMap<String, Arc<Article>>,
+    all: BTreeSet<Key>,
+    by_category: BTreeMap<String, BTreeSet<Key>>,
+    /// Source link → paths of the articles that carry it. A link carried by one article only
+    /// is that article's identity; a shared one (placeholder links) is not.
+    sources: HashMap<String, BTreeSet<String>>,
+    dirty: Dirty,
+}
+
+/// The date an article is listed by.
+pub fn sort_date(article: &Article) -> DateTime<Utc> {
+    article.published.or(article.updated).map(|d| d.at).unwrap_or_default()
+}
+
+fn key(article: &Article) -> Key {
+    (Reverse(sort_date(article)), article.path.clone())
+}
+
+impl Index {
+    pub fn new(feed_len: usize) -> Index {
+        Index { feed_len, ..Index::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Arc<Article>> {
+        self.by_path.get(path)
+    }
+
+    pub fn articles(&self) -> impl Iterator<Item = &Arc<Article>> {
+        self.by_path.values()
+    }
+
+    /// Add or replace the article at `article.path`.
+    pub fn insert(&mut self, article: Arc<Article>) {
+        self.remove(&article.path);
+        let k = key(&article);
+        self.mark(None, &k);
+        self.all.insert(k.clone());
+        for category in &article.categories {
+            let list = self.by_category.entry(category.clone()).or_default();
+            list.insert(k.clone());
+            mark_if_top(&mut self.dirty, list, &k, self.feed_len, category);
+        }
+        if let Some(source) = &article.source {
+            let paths = self.sources.entry(source.clone()).or_default();
+            paths.insert(article.path.clone());
+            // The link just stopped being unique: the other article's id changes.
+            if paths.len() == 2 {
+                let other: Vec<String> = paths.iter().filter(|p| **p != article.path).cloned().collect();
+                self.mark_article_paths(&other);
+            }
+        }
+        self.by_path.insert(article.path.clone(), article);
+    }
+
+    /// Remove the article at `path`, if any.
+    pub fn remove(&mut self, path: &str) -> Option<Arc<Article>> {
+        let article = self.by_path.remove(path)?;
+        let k = key(&article);
+        self.mark(None, &k);
+        self.all.remove(&k);
+        for category in &article.categories {
+            if let Some(list) = self.by_category.get_mut(category) {
+                mark_if_top(&mut self.dirty, list, &k, self.feed_len, category);
+                list.remove(&k);
+                if list.is_empty() {
+                    self.by_category.remove(category);
+                    self.dirty.categories.insert(category.clone());
+                }
+            }
+        }
+        if let Some(source) = &article.source {
+            if let Some(paths) = self.sources.get_mut(source) {
+                paths.remove(path);
+                // The link became unique again: the remaining article's id changes back.
+                if paths.len() == 1 {
+                    let other: Vec<String> = paths.iter().cloned().collect();
+                    self.mark_article_paths(&other);
+                } else if paths.is_empty() {
+                    self.sources.remove(source);
+                }
+            }
+        }
+        Some(article)
+    }
+
+    fn mark(&mut self, category: Option<&str>, k: &Key) {
+        match category {
+            None => {
+                if top_contains(&self.all, k, self.feed_len) {
+                    self.dirty.all = true;
+                }
+            }
+            Some(c) => {
+                if let Some(list) = self.by_category.get(c) {
+                    mark_if_top(&mut self.dirty, list, k, self.feed_len, c);
+                }
+            }
+        }
+    }
+
+    fn mark_article_paths(&mut self, paths: &[String]) {
+        for path in paths {
+            if let Some(article) = self.by_path.get(path).cloned() {
+                let k = key(&article);
+                self.mark(None, &k);
+                for c in &article.categories {
+                    self.mark(Some(c), &k);
+                }
+            }
+        }
+    }
+
+    /// Whether `source` identifies exactly one article.
+    pub fn source_is_unique(&self, source: &str) -> bool {
+        self.sources.get(source).is_some_and(|paths| paths.len() == 1)
+    }
+
+    /// Newest first, at most `feed_len`: all articles (`None`) or one category.
+    pub fn newest(&self, category: Option<&str>) -> Vec<&Arc<Article>> {
+        let list = match category {
+            None => Some(&self.all),
+            Some(c) => self.by_category.get(c),
+        };
+        list.into_iter()
+            .flat_map(|l| l.iter())
+            .take(self.feed_len)
+            .filter_map(|(_, path)| self.by_path.get(path))
+            .collect()
+    }
+
+    /// Category names with their article counts, by name.
+    pub fn categories(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.by_category.iter().map(|(name, list)| (name.as_str(), list.len()))
+    }
+
+    pub fn has_category(&self, name: &str) -> bool {
+        self.by_category.contains_key(name)
+    }
+
+    /// Feeds changed since the last call.
+    pub fn take_dirty(&mut self) -> Dirty {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Mark every feed dirty (after a full rescan or a configuration change).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty.all = true;
+        self.dirty.categories.extend(self.by_category.keys().cloned());
+    }
+}
+
+/// Whether `k` sorts within the first `n` keys of `list` (or would, if inserted).
+fn top_contains(list: &BTreeSet<Key>, k: &Key, n: usize) -> bool {
+    list.len() <= n || list.iter().nth(n - 1).is_some_and(|nth| k <= nth)
+}
+
+fn mark_if_top(dirty: &mut Dirty, list: &BTreeSet<Key>, k: &Key, n: usize, category: &str) {
+    if top_contains(list, k, n) {
+        dirty.categories.insert(category.to_string());
+    }
+}

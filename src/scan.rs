@@ -1,1 +1,269 @@
-//! scan
+//! Scan: walk the content root and read article files. The only place that reads content
+//! from disk (besides re-reading a body for rendering, which goes through `read`).
+
+use crate::config::Content;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// One candidate article file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the content root, `/`-separated.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub len: u64,
+    pub mtime: Option<SystemTime>,
+}
+
+/// A file or folder the walk could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanProblem {
+    pub path: String,
+    pub message: String,
+}
+
+/// Which files below the root are articles.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub root: PathBuf,
+    ignore: GlobSet,
+    follow_symlinks: bool,
+    pub max_file_bytes: u64,
+}
+
+impl Rules {
+    pub fn new(content: &Content) -> Result<Rules, globset::Error> {
+        let mut builder = GlobSetBuilder::new();
+        for glob in &content.ignore {
+            builder.add(Glob::new(glob)?);
+        }
+        Ok(Rules {
+            root: content.root.clone(),
+            ignore: builder.build()?,
+            follow_symlinks: content.follow_symlinks,
+            max_file_bytes: content.max_file_bytes,
+        })
+    }
+
+    /// The `/`-separated path of `abs` relative to the root, if it is below it.
+    pub fn rel_path(&self, abs: &Path) -> Option<String> {
+        let rel = abs.strip_prefix(&self.root).ok()?;
+        let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+        (!parts.is_empty()).then(|| parts.join("/"))
+    }
+
+    /// Whether a relative path names an article file: `*.md`, no hidden component
+    /// (which also covers `.git/` and most editor temporaries), not ignored by a glob.
+    pub fn is_article_path(&self, rel: &str) -> bool {
+        rel.ends_with(".md")
+            && !rel.split('/').any(|part| part.starts_with('.') || part.is_empty())
+            && !self.ignore.is_match(rel)
+    }
+
+    /// Whether a folder's relative path may hold articles (not hidden, not ignored).
+    fn is_wanted_dir(&self, rel: &str) -> bool {
+        !rel.split('/').any(|part| part.starts_with('.')) && !self.ignore.is_match(rel)
+    }
+
+    /// Look at one path as it is now: `Ok(Some)` for an article file, `Ok(None)` when it is
+    /// gone or not an article (a folder, a symlink not followed, an ignored name).
+    pub fn stat(&self, abs: &Path) -> std::io::Result<Option<SourceFile>> {
+        let Some(rel) = self.rel_path(abs) else { return Ok(None) };
+        if !self.is_article_path(&rel) {
+            return Ok(None);
+        }
+        let meta = match std::fs::symlink_metadata(abs) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = if meta.file_type().is_symlink() {
+            if !self.follow_symlinks {
+                return Ok(None);
+            }
+            match std::fs::metadata(abs) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        } else {
+            meta
+        };
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        Ok(Some(SourceFile { rel, abs: abs.to_path_buf(), len: meta.len(), mtime: meta.modified().ok() }))
+    }
+}
+
+/// Walk the whole root in parallel. Files come back sorted by path so everything downstream
+/// is deterministic.
+pub fn scan(rules: &Rules) -> (Vec<SourceFile>, Vec<ScanProblem>) {
+    scan_under(rules, &rules.root)
+}
+
+/// Walk one folder below the root (a folder that was renamed or replaced wholesale).
+pub fn scan_under(rules: &Rules, dir: &Path) -> (Vec<SourceFile>, Vec<ScanProblem>) {
+    let files = Mutex::new(Vec::new());
+    let problems = Mutex::new(Vec::new());
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .hidden(true)
+        .follow_links(rules.follow_symlinks)
+        .filter_entry({
+            let rules = rules.clone();
+            move |entry| {
+                let Some(rel) = rules.rel_path(entry.path()) else { return true };
+                if entry.file_type().is_some_and(|t| t.is_dir()) {
+                    rules.is_wanted_dir(&rel)
+                } else {
+                    rules.is_article_path(&rel)
+                }
+            }
+        })
+        .build_parallel();
+    walker.run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file {
+                        match rules.stat(entry.path()) {
+                            Ok(Some(file)) => files.lock().unwrap().push(file),
+                            Ok(None) => {}
+                            Err(e) => problems.lock().unwrap().push(ScanProblem {
+                                path: entry.path().display().to_string(),
+                                message: format!("cannot read file information: {e}; skipped"),
+                            }),
+                        }
+                    }
+                }
+                Err(e) => problems.lock().unwrap().push(ScanProblem {
+                    path: error_path(&e).unwrap_or_else(|| dir.display().to_string()),
+                    message: format!("{e}; skipped"),
+                }),
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut files = files.into_inner().unwrap();
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let mut problems = problems.into_inner().unwrap();
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, problems)
+}
+
+fn error_path(e: &ignore::Error) -> Option<String> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.display().to_string()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.display().to_string()),
+        _ => None,
+    }
+}
+
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("file is {len} bytes, over the {max}-byte limit (content.max_file_bytes); skipped")]
+    TooLarge { len: u64, max: u64 },
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Read a file, never more than `max` bytes: a file that grew past the cap since it was
+/// listed is refused without being read whole.
+pub fn read(abs: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let file = std::fs::File::open(abs)?;
+    let len = file.metadata()?.len();
+    if len > max {
+        return Err(ReadError::TooLarge { len, max });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge { len: bytes.len() as u64, max });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(root: &Path, ignore: &[&str]) -> Rules {
+        let content = Content {
+            root: root.to_path_buf(),
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+            default_category: "misc".into(),
+            max_file_bytes: 100,
+            follow_symlinks: false,
+            git_dates: false,
+            summary_chars: 100,
+        };
+        Rules::new(&content).unwrap()
+    }
+
+    fn touch(root: &Path, rel: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "## t\n").unwrap();
+    }
+
+    #[test]
+    fn scan_finds_markdown_and_skips_hidden_ignored_and_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for rel in [
+            "a.md",
+            "sub/b.md",
+            "中文/文章.md",
+            ".git/x.md",
+            ".hidden.md",
+            "sub/.obsidian/c.md",
+            "notes.txt",
+            "drafts/d.md",
+            "sub/e.md.swp",
+        ] {
+            touch(dir.path(), rel);
+        }
+        let (files, problems) = scan(&rules(dir.path(), &["drafts/**"]));
+        let rels: Vec<_> = files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(rels, ["a.md", "sub/b.md", "中文/文章.md"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_not_followed_unless_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        touch(outside.path(), "secret.md");
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("link.md")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        touch(dir.path(), "real.md");
+        let (files, _) = scan(&rules(dir.path(), &[]));
+        let rels: Vec<_> = files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(rels, ["real.md"]);
+    }
+
+    #[test]
+    fn read_refuses_files_over_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.md");
+        std::fs::write(&path, vec![b'a'; 101]).unwrap();
+        assert!(matches!(read(&path, 100), Err(ReadError::TooLarge { len: 101, max: 100 })));
+        assert_eq!(read(&path, 101).unwrap().len(), 101);
+    }
+
+    #[test]
+    fn stat_of_a_vanished_file_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = rules(dir.path(), &[]);
+        assert_eq!(r.stat(&dir.path().join("gone.md")).unwrap(), None);
+        touch(dir.path(), "here.md");
+        assert_eq!(r.stat(&dir.path().join("here.md")).unwrap().unwrap().rel, "here.md");
+    }
+}
