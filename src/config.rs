@@ -167,8 +167,15 @@ impl RawConfig {
         let root = match (&overrides.content, self.content.root) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => in_file(p),
-            (None, None) => base_dir.join("../sample"),
+            (None, None) => {
+                return Err(invalid(
+                    "content.root",
+                    "no content folder given; pass --content DIR or set content.root in the config file",
+                ))
+            }
         };
+        // Canonical, so paths reported by the watcher (always absolute) can be matched.
+        let root = root.canonicalize().unwrap_or(root);
         if !root.is_dir() {
             return Err(invalid(
                 "content.root",
@@ -182,7 +189,7 @@ impl RawConfig {
         let out = match (&overrides.out, self.feeds.out) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => in_file(p),
-            (None, None) => base_dir.join("../feeds"),
+            (None, None) => PathBuf::from("feeds"),
         };
 
         let listen_text = overrides

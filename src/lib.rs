@@ -16,6 +16,7 @@
 //! filesystem events into change sets.
 
 pub mod article;
+pub mod check;
 pub mod config;
 pub mod dates;
 pub mod http;
@@ -23,6 +24,7 @@ pub mod index;
 pub mod publish;
 pub mod render;
 pub mod scan;
+pub mod serve;
 pub mod site;
 pub mod slug;
 pub mod watch;

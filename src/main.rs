@@ -1,1 +1,129 @@
-fn main() {}
+//! `herald`: flags → config; logging; run a command; error chain → exit code.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use herald::config::{Config, Overrides, RawConfig};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(version, about = "Category RSS and Atom feeds from a folder of Markdown articles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build, write the feeds, watch the content folder and serve (the default).
+    Serve(Options),
+    /// Build once, write the feeds to --out, exit.
+    Build(Options),
+    /// Parse every article and report each problem; exit 1 if an article was skipped.
+    Check(CheckOptions),
+}
+
+#[derive(Args, Default, Clone)]
+struct Options {
+    /// Config file (TOML).
+    #[arg(long, env = "HERALD_CONFIG", default_value = "config/herald.toml")]
+    config: PathBuf,
+    /// Folder of Markdown articles (overrides content.root).
+    #[arg(long, env = "HERALD_CONTENT")]
+    content: Option<PathBuf>,
+    /// Folder the feed files are written to (overrides feeds.out).
+    #[arg(long, env = "HERALD_OUT")]
+    out: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides server.listen).
+    #[arg(long, env = "HERALD_LISTEN")]
+    listen: Option<String>,
+    /// Public URL of this server, used in feed links (overrides site.base_url).
+    #[arg(long, env = "HERALD_BASE_URL")]
+    base_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct CheckOptions {
+    #[command(flatten)]
+    options: Options,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command.unwrap_or(Command::Serve(Options::default_serve())) {
+        Command::Serve(o) => load(&o).and_then(herald::serve::run),
+        Command::Build(o) => load(&o).and_then(build),
+        Command::Check(o) => load(&o.options).and_then(check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+impl Options {
+    /// `herald` with no arguments: the same as `herald serve` with its defaults, environment
+    /// variables included.
+    fn default_serve() -> Options {
+        match Cli::try_parse_from(["herald", "serve"]) {
+            Ok(Cli { command: Some(Command::Serve(o)) }) => o,
+            _ => Options { config: PathBuf::from("config/herald.toml"), ..Options::default() },
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+}
+
+fn load(o: &Options) -> anyhow::Result<Arc<Config>> {
+    let raw = if o.config.exists() {
+        RawConfig::load(&o.config)?
+    } else if o.config == Path::new("config/herald.toml") {
+        // The default file is optional: flags and environment variables may say everything.
+        RawConfig::default()
+    } else {
+        anyhow::bail!("config file {} does not exist", o.config.display());
+    };
+    let base_dir = o.config.parent().map(Path::to_path_buf).unwrap_or_default();
+    let overrides = Overrides {
+        content: o.content.clone(),
+        out: o.out.clone(),
+        listen: o.listen.clone(),
+        base_url: o.base_url.clone(),
+    };
+    let cfg = raw.validate(&overrides, &base_dir).with_context(|| format!("in {}", o.config.display()))?;
+    Ok(Arc::new(cfg))
+}
+
+fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let site = herald::site::Site::build(cfg.clone())?;
+    let snapshot = herald::serve::snapshot(&site);
+    let mirror = herald::publish::Mirror::new(cfg.feeds.out.clone());
+    mirror.sync_all(&snapshot).with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
+    let (articles, categories) = (site.index().len(), site.index().categories().count());
+    let warnings: usize = site.reports().values().map(|r| r.warnings.len()).sum();
+    tracing::info!(
+        "built {} feeds for {articles} articles in {categories} categories ({warnings} warnings) into {} in {:.2?}",
+        snapshot.feeds.len(),
+        mirror.dir().display(),
+        started.elapsed()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    let mut site = herald::site::Site::new(cfg)?;
+    site.rescan();
+    let report = herald::check::Report::from_site(&site);
+    print!("{}", report.to_text());
+    Ok(if report.skipped > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -4,6 +4,8 @@ use crate::article::Article;
 use crate::render::encode::Encoded;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One feed (a category or `all`) as the index page and the 404 page list it.
@@ -39,4 +41,83 @@ pub struct Snapshot {
 pub trait ArticleSource: Send + Sync {
     /// Sanitised HTML of the article's body, or a message saying why it cannot be read.
     fn body_html(&self, article: &Article) -> Result<String, String>;
+}
+
+/// Write `bytes` to `path` so a reader never sees half a file: write a temporary file in
+/// the same folder, flush it, then rename it over the old one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_data()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Whether a file in the mirror folder is one Herald writes (and so may delete).
+fn is_feed_file(name: &str) -> bool {
+    !name.starts_with('.') && (name.ends_with(".rss") || name.ends_with(".atom"))
+}
+
+/// The on-disk mirror of the served feeds under `--out`.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    dir: PathBuf,
+}
+
+impl Mirror {
+    pub fn new(dir: PathBuf) -> Mirror {
+        Mirror { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Make the folder hold exactly the feeds of `snapshot`: write every feed whose bytes
+    /// differ from the file and delete feed files that are no longer served.
+    pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<usize> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut written = 0;
+        for (name, doc) in &snapshot.feeds {
+            let path = self.dir.join(name);
+            if std::fs::read(&path).ok().as_deref() != Some(&doc.identity.bytes[..]) {
+                write_atomic(&path, &doc.identity.bytes)?;
+                written += 1;
+            }
+        }
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if is_feed_file(&name) && !snapshot.feeds.contains_key(&name) {
+                std::fs::remove_file(self.dir.join(&name))?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Write the named feeds and delete the removed ones (after an incremental rebuild).
+    pub fn update(&self, snapshot: &Snapshot, changed: &[String], removed: &[String]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        for name in changed {
+            if let Some(doc) = snapshot.feeds.get(name) {
+                write_atomic(&self.dir.join(name), &doc.identity.bytes)?;
+            }
+        }
+        for name in removed {
+            if !snapshot.feeds.contains_key(name) && is_feed_file(name) {
+                match std::fs::remove_file(self.dir.join(name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,115 @@
+//! `herald serve`: build, publish, then rebuild on every change set while the server runs.
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::publish::{Mirror, Snapshot};
+use crate::render::encode::Encoded;
+use crate::site::Site;
+use crate::watch::{ChangeSet, Watcher};
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use std::process::ExitCode;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The longest a burst of filesystem events is held back before a rebuild starts.
+const MAX_BURST_DELAY: Duration = Duration::from_millis(250);
+
+/// The snapshot of `site`, index page included.
+pub fn snapshot(site: &Site) -> Snapshot {
+    let mut snapshot = site.snapshot();
+    let cfg = site.config();
+    let page = http::pages::index_page(&snapshot.listing, &cfg.site.title, &cfg.site.base_url);
+    let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
+    snapshot.index_page = Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
+    snapshot
+}
+
+pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let site = Site::build(cfg.clone())?;
+    let first = snapshot(&site);
+    let mirror = Mirror::new(cfg.feeds.out.clone());
+    if let Err(e) = mirror.sync_all(&first) {
+        tracing::error!("cannot write feeds to {}: {e}; serving them from memory only", mirror.dir().display());
+    }
+    let current = Arc::new(ArcSwap::from_pointee(first));
+    let (watcher, changes) = Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
+        .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
+    let listener = std::net::TcpListener::bind(cfg.server.listen)
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    let state = actix_web::web::Data::new(AppState {
+        snapshot: current.clone(),
+        articles: Arc::new(site.bodies()),
+        max_age: cfg.server.max_age,
+        site_title: cfg.site.title.clone(),
+        base_url: cfg.site.base_url.clone(),
+    });
+    tracing::info!(
+        "serving {} feeds for {} articles from {} at http://{addr}/ (ready in {:.2?})",
+        current.load().feeds.len(),
+        site.index().len(),
+        cfg.content.root.display(),
+        started.elapsed()
+    );
+    let rebuilder = std::thread::Builder::new()
+        .name("herald-rebuild".into())
+        .spawn(move || rebuild_loop(site, changes, current, mirror))?;
+    actix_web::rt::System::new().block_on(async move { http::server(state, listener)?.await })?;
+    drop(watcher);
+    drop(rebuilder);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Apply change sets until the watcher goes away. A rebuild that panics is logged and the
+/// site is rebuilt from scratch on the next change; the last good snapshot stays served.
+fn rebuild_loop(mut site: Site, changes: Receiver<ChangeSet>, current: Arc<ArcSwap<Snapshot>>, mirror: Mirror) {
+    let cfg = site.config().clone();
+    let mut broken = false;
+    for set in changes {
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if broken {
+                site = Site::build(cfg.clone())?;
+            }
+            let applied = site.apply(&set);
+            let rendered = site.render_dirty();
+            anyhow::Ok((applied, rendered))
+        }));
+        let (applied, rendered) = match outcome {
+            Ok(Ok(reports)) => reports,
+            Ok(Err(e)) => {
+                tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
+                broken = true;
+                continue;
+            }
+            Err(_) => {
+                tracing::error!("rebuild panicked; still serving the last good feeds, next change rebuilds all");
+                broken = true;
+                continue;
+            }
+        };
+        broken = false;
+        if rendered.changed_files.is_empty() && rendered.removed_files.is_empty() && applied.parsed + applied.removed == 0 {
+            continue;
+        }
+        let snapshot = snapshot(&site);
+        current.store(Arc::new(snapshot));
+        tracing::info!(
+            "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
+            started.elapsed(),
+            applied.parsed,
+            applied.removed,
+            rendered.feeds_rendered,
+            rendered.changed_files.len(),
+            rendered.removed_files.len(),
+            if set.rescan { " (full rescan)" } else { "" },
+        );
+        let published = current.load();
+        if let Err(e) = mirror.update(&published, &rendered.changed_files, &rendered.removed_files) {
+            tracing::error!("cannot update feeds in {}: {e}; serving them from memory", mirror.dir().display());
+        }
+    }
+}
