@@ -26,14 +26,51 @@ pub fn snapshot(site: &Site) -> Snapshot {
     snapshot
 }
 
+/// A running Herald: server, watcher and rebuild thread.
+pub struct Running {
+    /// The address the server listens on (useful with port 0).
+    pub addr: std::net::SocketAddr,
+    /// The snapshot being served; replaced after each rebuild.
+    pub current: Arc<ArcSwap<Snapshot>>,
+    server: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+    _watcher: Watcher,
+}
+
+impl Running {
+    /// Block until the server stops (SIGINT or SIGTERM: in-flight requests finish first).
+    pub fn wait(self) -> anyhow::Result<()> {
+        let result = self.thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
+        Ok(result?)
+    }
+
+    /// Stop gracefully and wait for it.
+    pub fn stop(self) -> anyhow::Result<()> {
+        actix_web::rt::System::new().block_on(self.server.stop(true));
+        self.wait()
+    }
+}
+
+/// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    start(cfg)?.wait()?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Build, publish, start watching and serving; return once the server accepts connections.
+pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
     let first = snapshot(&site);
     let mirror = Mirror::new(cfg.feeds.out.clone());
-    if let Err(e) = mirror.sync_all(&first) {
-        tracing::error!("cannot write feeds to {}: {e}; serving them from memory only", mirror.dir().display());
-    }
+    let mirror_ok = match mirror.sync_all(&first) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!("cannot write feeds to {}: {e}; serving them from memory", mirror.dir().display());
+            false
+        }
+    };
     let current = Arc::new(ArcSwap::from_pointee(first));
     let (watcher, changes) = Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
         .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
@@ -47,25 +84,37 @@ pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
         site_title: cfg.site.title.clone(),
         base_url: cfg.site.base_url.clone(),
     });
+    let (feeds, articles) = (current.load().feeds.len(), site.index().len());
+    let loop_current = current.clone();
+    std::thread::Builder::new()
+        .name("herald-rebuild".into())
+        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = http::server(state, listener)?;
+            let _ = handle_tx.send(server.handle());
+            server.await
+        })
+    })?;
+    let server = handle_rx.recv().context("the HTTP server did not start")?;
     tracing::info!(
-        "serving {} feeds for {} articles from {} at http://{addr}/ (ready in {:.2?})",
-        current.load().feeds.len(),
-        site.index().len(),
+        "serving {feeds} feed files for {articles} articles from {} at http://{addr}/ (ready in {:.2?})",
         cfg.content.root.display(),
         started.elapsed()
     );
-    let rebuilder = std::thread::Builder::new()
-        .name("herald-rebuild".into())
-        .spawn(move || rebuild_loop(site, changes, current, mirror))?;
-    actix_web::rt::System::new().block_on(async move { http::server(state, listener)?.await })?;
-    drop(watcher);
-    drop(rebuilder);
-    Ok(ExitCode::SUCCESS)
+    Ok(Running { addr, current, server, thread, _watcher: watcher })
 }
 
 /// Apply change sets until the watcher goes away. A rebuild that panics is logged and the
 /// site is rebuilt from scratch on the next change; the last good snapshot stays served.
-fn rebuild_loop(mut site: Site, changes: Receiver<ChangeSet>, current: Arc<ArcSwap<Snapshot>>, mirror: Mirror) {
+fn rebuild_loop(
+    mut site: Site,
+    changes: Receiver<ChangeSet>,
+    current: Arc<ArcSwap<Snapshot>>,
+    mirror: Mirror,
+    mut mirror_ok: bool,
+) {
     let cfg = site.config().clone();
     let mut broken = false;
     for set in changes {
@@ -107,9 +156,20 @@ fn rebuild_loop(mut site: Site, changes: Receiver<ChangeSet>, current: Arc<ArcSw
             rendered.removed_files.len(),
             if set.rescan { " (full rescan)" } else { "" },
         );
+        // After a failed write the mirror is re-synced whole, so it catches up once the disk
+        // has room again.
         let published = current.load();
-        if let Err(e) = mirror.update(&published, &rendered.changed_files, &rendered.removed_files) {
-            tracing::error!("cannot update feeds in {}: {e}; serving them from memory", mirror.dir().display());
-        }
+        let written = if mirror_ok {
+            mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
+        } else {
+            mirror.sync_all(&published).map(drop)
+        };
+        mirror_ok = match written {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("cannot update feeds in {}: {e}; serving them from memory", mirror.dir().display());
+                false
+            }
+        };
     }
 }

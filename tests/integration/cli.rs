@@ -1,0 +1,74 @@
+//! The `herald` binary as a user runs it.
+
+use crate::support::*;
+use std::process::Command;
+
+fn herald() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HERALD_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HERALD_LOG", "warn");
+    cmd
+}
+
+#[test]
+fn build_writes_every_feed_and_exits_zero() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let output = herald()
+        .args(["build", "--config", "/nonexistent-ok-when-flags-say-all.toml"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "a named config file that is missing is an error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nonexistent-ok-when-flags-say-all.toml"), "{stderr}");
+
+    let output = herald()
+        .current_dir(content.path())
+        .args(["build", "--content", ".", "--out"])
+        .arg(out.path())
+        .args(["--base-url", "https://feeds.example.org"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let all = std::fs::read(out.path().join("all.atom")).unwrap();
+    assert_eq!(parse_feed(&all).entries.len(), 9);
+    assert!(out.path().join("harbour-life.rss").exists());
+}
+
+#[test]
+fn check_lists_problems_per_file_and_fails_when_an_article_is_skipped() {
+    let content = copy_fixture("mixed");
+    let run = || herald().current_dir(content.path()).args(["check", "--content", "."]).output().unwrap();
+    let clean = run();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    assert!(stdout.contains("talks/2019/06/20190614-70000001.md: file name"), "date sources shown: {stdout}");
+
+    std::fs::write(content.path().join("posts/empty.md"), "").unwrap();
+    std::fs::write(content.path().join("posts/blob.md"), [0u8, 159, 146, 150, 0, 0, 0, 1, 2, 3].repeat(100)).unwrap();
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&broken.stdout);
+    assert!(stdout.contains("posts/empty.md: skipped"), "{stdout}");
+    assert!(stdout.contains("posts/blob.md: skipped"), "{stdout}");
+}
+
+#[test]
+fn a_bad_config_value_is_an_error_naming_the_key() {
+    let content = copy_fixture("mixed");
+    let config = content.path().join("bad.toml");
+    std::fs::write(&config, "[content]\nroot = \".\"\n[feeds]\nitems = -3\n").unwrap();
+    let output = herald().args(["build", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("items") && stderr.contains("bad.toml"), "{stderr}");
+
+    std::fs::write(&config, "[content]\nroot = \"missing-folder\"\n").unwrap();
+    let output = herald().args(["build", "--config"]).arg(&config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("missing-folder") && stderr.contains("content.root"), "{stderr}");
+}

@@ -1,0 +1,6 @@
+//! Herald's integration tests: one binary, a module per feature. See README.md here.
+
+mod cli;
+mod site;
+mod support;
+mod watch;

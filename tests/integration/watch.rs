@@ -1,0 +1,105 @@
+//! `herald serve`'s whole loop: files change, the served feeds follow.
+
+use crate::support::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// GET `path` from the running server; `(status, body)`.
+fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    actix_web::rt::System::new().block_on(async {
+        let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
+        let mut response = client.get(format!("http://{addr}{path}")).send().await.expect("request");
+        let body = response.body().limit(16 * 1024 * 1024).await.expect("body");
+        (response.status().as_u16(), String::from_utf8_lossy(&body).into_owned())
+    })
+}
+
+/// Poll until `check` holds for the served `path` (30 s at most, then fail with the last body).
+fn eventually(addr: std::net::SocketAddr, path: &str, what: &str, check: impl Fn(u16, &str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = get(addr, path);
+        if check(status, &body) {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("{what}: {path} never changed as expected; last answer {status}:\n{body}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn article(title: &str, category: &str, date: &str) -> String {
+    format!("---\ntitle: \"{title}\"\ndate: {date}\ncategory: \"{category}\"\n---\n\nBody of {title}.\n")
+}
+
+#[test]
+fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let root = content.path();
+    let running = herald::serve::start(config(root, out.path())).unwrap();
+    let addr = running.addr;
+    let (status, _) = get(addr, "/feeds/all.atom");
+    assert_eq!(status, 200);
+
+    // Add: a new article in a new category appears in `all` and gets its own feed.
+    write(root, "posts/lanterns.md", &article("Lantern walk", "Night Market", "2025-01-10"));
+    eventually(addr, "/feeds/night-market.rss", "add", |s, b| s == 200 && b.contains("Lantern walk"));
+    eventually(addr, "/feeds/all.atom", "add", |_, b| b.contains("Lantern walk"));
+    assert!(std::fs::read_to_string(out.path().join("night-market.atom")).unwrap().contains("Lantern walk"));
+
+    // Edit: the title changes in place.
+    write(root, "posts/lanterns.md", &article("Lantern walk moved to Friday", "Night Market", "2025-01-10"));
+    eventually(addr, "/feeds/night-market.atom", "edit", |_, b| b.contains("Lantern walk moved to Friday"));
+
+    // Rename within a folder: still one entry, at the new link.
+    std::fs::rename(root.join("posts/lanterns.md"), root.join("posts/lantern-walk.md")).unwrap();
+    eventually(addr, "/feeds/night-market.atom", "rename", |_, b| {
+        b.contains("articles/posts/lantern-walk.md") && !b.contains("articles/posts/lanterns.md")
+    });
+
+    // Move a whole folder: its articles follow.
+    std::fs::rename(root.join("talks"), root.join("archive-talks")).unwrap();
+    eventually(addr, "/feeds/all.atom", "folder move", |_, b| {
+        b.contains("articles/archive-talks/2019/06/") && !b.contains("articles/talks/2019/06/")
+    });
+    eventually(addr, "/feeds/archive-talks.atom", "folder move", |s, _| s == 200);
+    eventually(addr, "/feeds/talks.atom", "folder move", |s, _| s == 404);
+
+    // Delete: the article leaves, and a category left empty loses its feed and its files.
+    std::fs::remove_file(root.join("posts/lantern-walk.md")).unwrap();
+    eventually(addr, "/feeds/night-market.rss", "delete", |s, _| s == 404);
+    eventually(addr, "/feeds/all.atom", "delete", |_, b| !b.contains("Lantern walk"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.path().join("night-market.rss").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!out.path().join("night-market.rss").exists(), "mirror files of a vanished category are removed");
+
+    // Noise: editor swap files and .git churn change nothing and break nothing.
+    write(root, "posts/.lanterns.md.swp", "garbage");
+    write(root, ".git/objects/ab/cdef", "garbage");
+    write(root, "posts/after-noise.md", &article("After the noise", "Harbour Life", "2025-02-01"));
+    eventually(addr, "/feeds/harbour-life.atom", "noise", |_, b| b.contains("After the noise"));
+    running.stop().unwrap();
+}
+
+#[test]
+fn a_burst_of_many_files_ends_with_every_feed_current() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let root = content.path();
+    let running = herald::serve::start(config_with(root, out.path(), "[feeds]\nitems = 500\n[content]\ngit_dates = false\n")).unwrap();
+    for i in 0..300 {
+        write(root, &format!("bulk/{:03}/note.md", i), &article(&format!("Bulk note {i:03}"), "Bulk", "2025-03-01"));
+    }
+    eventually(running.addr, "/feeds/bulk.atom", "burst", |s, b| s == 200 && b.matches("<entry>").count() == 300);
+    running.stop().unwrap();
+}
