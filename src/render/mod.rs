@@ -46,3 +46,178 @@ pub struct FeedItem<'a> {
     /// Sanitised HTML of the body, absolute links.
     pub content_html: &'a str,
 }
+
+use chrono::SubsecRound;
+use std::borrow::Cow;
+
+/// Is `c` allowed in an XML 1.0 document (the `Char` production)? Surrogates cannot occur in
+/// a Rust `str`, so only the C0 controls (except tab, LF, CR) and U+FFFE/U+FFFF are refused.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `s` without the characters XML 1.0 forbids, so every document we write is well-formed
+/// whatever the Markdown contained (a stray `\u{0}` or form feed would otherwise make the whole
+/// feed unreadable to a strict parser). Borrows when there is nothing to strip — the common case.
+pub fn xml_clean(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_xml_char) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect())
+    }
+}
+
+/// Owned [`xml_clean`], for the feed crates' `String` fields.
+pub(crate) fn clean(s: &str) -> String {
+    xml_clean(s).into_owned()
+}
+
+/// 1970-01-01T00:00:00Z: the deterministic stand-in for a missing date (never "now").
+pub fn epoch() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
+}
+
+/// Whole seconds: what RSS dates and `Last-Modified` can express, so both formats agree.
+pub(crate) fn seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(0)
+}
+
+/// The item's publication time: `published`, else `updated`, else the epoch.
+pub fn published(article: &Article) -> DateTime<Utc> {
+    seconds(
+        article
+            .published
+            .or(article.updated)
+            .map_or_else(epoch, |d| d.at),
+    )
+}
+
+/// The item's last-modified time: `updated`, else `published`, else the epoch.
+pub fn updated(article: &Article) -> DateTime<Utc> {
+    seconds(
+        article
+            .updated
+            .or(article.published)
+            .map_or_else(epoch, |d| d.at),
+    )
+}
+
+/// The feed's `updated`/`lastBuildDate`: `meta.updated`, else the epoch.
+pub(crate) fn feed_updated(meta: &FeedMeta) -> DateTime<Utc> {
+    seconds(meta.updated.unwrap_or_else(epoch))
+}
+
+/// Category names then tags, in order, blank ones dropped and repeats removed (a tag equal to
+/// a category adds nothing). One `<category>` element each.
+pub fn categories(article: &Article) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::with_capacity(article.categories.len() + article.tags.len());
+    for name in article.categories.iter().chain(&article.tags) {
+        let name = name.trim();
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The article's author, else the feed's default author.
+pub(crate) fn author<'a>(meta: &'a FeedMeta, article: &'a Article) -> &'a str {
+    article
+        .author
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(&meta.default_author)
+}
+
+/// The source link when it is an absolute http(s) URL, normalised by the `url` crate (so it is
+/// always a valid URI in an `href`); `None` for anything else, which is then not linked.
+pub fn source_url(article: &Article) -> Option<String> {
+    let raw = article.source.as_deref()?.trim();
+    let url = url::Url::parse(raw).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{fixtures, meta, realistic, Fixture};
+    use super::*;
+
+    #[test]
+    fn xml_clean_strips_only_forbidden_characters() {
+        assert!(matches!(
+            xml_clean("plain 中文 🚀 \t\n\r"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            xml_clean("a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f\u{7f}\u{85}"),
+            "abcdef\u{7f}\u{85}"
+        );
+        assert_eq!(xml_clean("]]> & < \" '"), "]]> & < \" '");
+    }
+
+    #[test]
+    fn categories_then_tags_deduplicated() {
+        let fx = fixtures();
+        assert_eq!(
+            categories(&fx[0].article),
+            ["HimalayaRussia", "新闻", "中共", "俄罗斯"]
+        );
+        assert_eq!(
+            categories(&fx[1].article),
+            ["News", "Tech & Science", "rust", "<xml>"]
+        );
+    }
+
+    #[test]
+    fn dates_fall_back_and_drop_subseconds() {
+        let fx = fixtures();
+        assert_eq!(
+            published(&fx[1].article),
+            fixtures::at(2021, 2, 1, 12, 0, 0)
+        );
+        assert_eq!(updated(&fx[1].article), fixtures::at(2021, 2, 1, 12, 0, 0));
+        assert_eq!(published(&fx[2].article), fixtures::at(2021, 3, 5, 0, 0, 0));
+        assert_eq!(published(&fx[3].article), epoch());
+        assert_eq!(updated(&fx[3].article), epoch());
+    }
+
+    #[test]
+    fn source_url_only_absolute_http() {
+        let mut a = fixtures().remove(0).article;
+        for (src, want) in [
+            (
+                Some("https://gnews.org/740024/"),
+                Some("https://gnews.org/740024/"),
+            ),
+            (
+                Some(" HTTP://Example.COM/a b "),
+                Some("http://example.com/a%20b"),
+            ),
+            (Some("not a url"), None),
+            (Some("/relative"), None),
+            (Some("javascript:alert(1)"), None),
+            (Some("mailto:a@b.c"), None),
+            (None, None),
+        ] {
+            a.source = src.map(String::from);
+            assert_eq!(source_url(&a).as_deref(), want, "{src:?}");
+        }
+    }
+
+    /// Writes sample documents for external validators:
+    /// `HERALD_SAMPLE_DIR=/tmp/herald-samples cargo test --lib render::tests::write_samples -- --ignored`
+    #[test]
+    #[ignore]
+    fn write_samples() {
+        let dir = std::env::var("HERALD_SAMPLE_DIR").expect("set HERALD_SAMPLE_DIR");
+        for (name, fx) in [("nasty", fixtures()), ("realistic", realistic())] {
+            let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            std::fs::write(format!("{dir}/{name}.rss"), rss::render(&meta(), &items)).unwrap();
+            std::fs::write(format!("{dir}/{name}.atom"), atom::render(&meta(), &items)).unwrap();
+        }
+    }
+}

@@ -1,8 +1,428 @@
 //! RSS 2.0 (RSS Advisory Board spec) with `atom:link rel="self"` and `content:encoded`.
+//!
+//! Choices the spec forces on us:
+//!
+//! * `<author>` must hold an e-mail address, and Herald only knows names, so the author goes
+//!   into Dublin Core `<dc:creator>`, which every reader understands.
+//! * `<source url="…">` must name the *RSS channel* the item came from. An article's source is
+//!   a web page (the tag line link), not a feed, so writing it there would be invalid (the W3C
+//!   validator flags it) and would mislead readers that fetch it. Instead the source link is
+//!   written as an Atom `<atom:link rel="via" href="…"/>` in the item (the RFC 4287 relation
+//!   for "where this came from", valid in RSS through the Atom namespace Herald already
+//!   declares for `rel="self"`), and, because most readers ignore both, as a visible
+//!   "Source: <a>" footer at the end of `content:encoded`. Non-http(s) sources are not linked.
+//! * `<description>` is HTML by convention, so the plain-text summary is HTML-escaped; with
+//!   no summary the HTML body is used (see [`description`]).
+//! * Plain-text `&`, `<`, `>` are written `&#x26;`, `&#x3C;`, `&#x3E;` (see `hex_char_refs`).
+//! * `<guid>` is a permalink only when it is an http(s) URL equal to the item's link;
+//!   otherwise it carries `isPermaLink="false"` (tag URIs, front matter ids).
+//!
+//! Dates are RFC 822 with a four-digit year and `+0000`; a missing date is the Unix epoch.
 
-use super::{FeedItem, FeedMeta};
+use super::{clean, FeedItem, FeedMeta};
+use chrono::{DateTime, Utc};
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Guid, Item};
 
+/// The spec `<docs>` points to.
+pub const DOCS: &str = "https://www.rssboard.org/rss-specification";
+
+/// `Content-Type` of the RSS documents.
+pub const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
+
+/// RFC 822 date-time as RSS wants it, e.g. `Sun, 03 Jan 2021 10:20:30 +0000`.
+pub fn rfc822(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+/// Is `id` usable as a permalink guid for an item whose link is `link`?
+fn is_permalink(id: &str, link: &str) -> bool {
+    let lower = id.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")) && id == link
+}
+
+/// Minimal HTML attribute/text escaping for the source footer.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `content:encoded` body: the article HTML plus, when the source is known, a footer
+/// linking to it.
+pub fn content_with_source(content_html: &str, source: Option<&str>) -> String {
+    match source {
+        None => clean(content_html),
+        Some(url) => {
+            let url = html_escape(url);
+            clean(&format!(
+                "{content_html}\n<p>Source: <a href=\"{url}\">{url}</a></p>"
+            ))
+        }
+    }
+}
+
+/// `<description>`: readers treat it as HTML, so the plain-text summary is escaped (a summary
+/// mentioning `<xml>` must show that text, not swallow an unknown tag). An article without a
+/// summary gets its HTML body instead: the RSS Best Practices Profile wants a description
+/// whenever `content:encoded` is present (the W3C validator warns otherwise), and readers that
+/// ignore `content:encoded` then still show the article.
+pub fn description(summary: &str, content_html: &str) -> String {
+    let summary = summary.trim();
+    if summary.is_empty() {
+        clean(content_html)
+    } else {
+        clean(&html_escape(summary))
+    }
+}
+
+/// Rewrite the entity references quick-xml writes in text and attributes (`&amp;`, `&lt;`,
+/// `&gt;`) as the hexadecimal character references the RSS Best Practices Profile recommends
+/// for plain-text elements (`&#x26;`, `&#x3C;`, `&#x3E;`): some aggregators decode named
+/// entities in titles twice. The two forms are the same XML, so parsers see no difference.
+/// CDATA sections hold literal text (`&amp;` there is HTML source) and are left alone.
+fn hex_char_refs(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len() + xml.len() / 32);
+    let mut rest = xml;
+    while !rest.is_empty() {
+        let (outside, cdata) = match rest.find("<![CDATA[") {
+            Some(start) => {
+                let end = rest[start..]
+                    .find("]]>")
+                    .map_or(rest.len(), |e| start + e + 3);
+                (&rest[..start], &rest[start..end])
+            }
+            None => (rest, ""),
+        };
+        out.push_str(
+            &outside
+                .replace("&amp;", "&#x26;")
+                .replace("&lt;", "&#x3C;")
+                .replace("&gt;", "&#x3E;"),
+        );
+        out.push_str(cdata);
+        rest = &rest[outside.len() + cdata.len()..];
+    }
+    out
+}
+
+fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
+    let a = it.article;
+    let source = super::source_url(a);
+    let summary = a.summary.trim();
+    Item {
+        title: Some(clean(&a.title)),
+        link: Some(clean(it.link)),
+        description: Some(description(summary, it.content_html)).filter(|d| !d.is_empty()),
+        categories: super::categories(a)
+            .into_iter()
+            .map(|name| Category {
+                name: clean(name),
+                domain: None,
+            })
+            .collect(),
+        guid: Some(Guid {
+            value: clean(it.id),
+            permalink: is_permalink(it.id, it.link),
+        }),
+        pub_date: Some(rfc822(super::published(a))),
+        content: Some(content_with_source(it.content_html, source.as_deref())),
+        atom_ext: source.map(|href| AtomExtension {
+            links: vec![Link {
+                href,
+                rel: "via".into(),
+                mime_type: Some("text/html".into()),
+                ..Link::default()
+            }],
+        }),
+        dublin_core_ext: Some(DublinCoreExtension {
+            creators: vec![clean(super::author(meta, a))],
+            ..DublinCoreExtension::default()
+        }),
+        ..Item::default()
+    }
+}
+
+/// The RSS 2.0 document for `items` (already ordered newest first), as UTF-8 bytes.
+/// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
-    let _ = (meta, items);
-    todo!("render::rss::render")
+    let updated = rfc822(super::feed_updated(meta));
+    let description = if meta.description.trim().is_empty() {
+        &meta.title
+    } else {
+        &meta.description
+    };
+    let channel = Channel {
+        title: clean(&meta.title),
+        link: clean(&meta.html_url),
+        description: clean(description),
+        language: meta
+            .language
+            .as_deref()
+            .map(clean)
+            .filter(|l| !l.trim().is_empty()),
+        generator: Some(clean(&meta.generator)),
+        docs: Some(DOCS.into()),
+        pub_date: Some(updated.clone()),
+        last_build_date: Some(updated),
+        atom_ext: Some(AtomExtension {
+            links: vec![Link {
+                href: clean(&meta.rss_url),
+                rel: "self".into(),
+                mime_type: Some("application/rss+xml".into()),
+                ..Link::default()
+            }],
+        }),
+        items: items.iter().map(|it| item(meta, it)).collect(),
+        ..Channel::default()
+    };
+    let xml = channel
+        .pretty_write_to(Vec::new(), b' ', 2)
+        .expect("writing XML into a Vec cannot fail");
+    let xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
+    let mut out = hex_char_refs(&xml).into_bytes();
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures::{at, fixtures, meta, Fixture};
+    use crate::render::{categories, published, xml_clean};
+
+    fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
+        let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+        render(&meta(), &items)
+    }
+
+    fn expected_content(f: &Fixture) -> String {
+        content_with_source(
+            &f.content_html,
+            crate::render::source_url(&f.article).as_deref(),
+        )
+    }
+
+    #[test]
+    fn rfc822_format() {
+        assert_eq!(
+            rfc822(at(2021, 1, 3, 10, 20, 30)),
+            "Sun, 03 Jan 2021 10:20:30 +0000"
+        );
+        assert_eq!(
+            rfc822(crate::render::epoch()),
+            "Thu, 01 Jan 1970 00:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn permalink_only_for_equal_http_urls() {
+        assert!(is_permalink("https://a.example/x", "https://a.example/x"));
+        assert!(is_permalink("HTTP://a.example/x", "HTTP://a.example/x"));
+        assert!(!is_permalink("https://a.example/x", "https://a.example/y"));
+        assert!(!is_permalink(
+            "tag:a.example,2021:x",
+            "tag:a.example,2021:x"
+        ));
+        assert!(!is_permalink("ftp://a.example/x", "ftp://a.example/x"));
+    }
+
+    #[test]
+    fn output_is_well_formed_text() {
+        let xml = String::from_utf8(render_fixtures(&fixtures())).unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+        assert_eq!(xml_clean(&xml), xml, "no XML-forbidden characters");
+        // The raw `]]>` in content must not end the CDATA section early.
+        assert_eq!(xml.matches("<![CDATA[").count(), xml.matches("]]>").count());
+        assert!(xml.contains(r#"<atom:link href="https://example.org/feeds/all.rss" rel="self" type="application/rss+xml"/>"#));
+        assert!(
+            !xml.contains("<source"),
+            "RSS <source> needs a feed URL; we never have one"
+        );
+        assert!(
+            !xml.contains("<author>"),
+            "RSS <author> needs an e-mail; names go in dc:creator"
+        );
+    }
+
+    #[test]
+    fn hex_char_refs_outside_cdata_only() {
+        assert_eq!(
+            hex_char_refs("<t a=\"x&amp;y\">a &amp; &lt;b&gt;</t><c><![CDATA[&amp; &lt;]]></c>&amp;<![CDATA[x"),
+            "<t a=\"x&#x26;y\">a &#x26; &#x3C;b&#x3E;</t><c><![CDATA[&amp; &lt;]]></c>&#x26;<![CDATA[x"
+        );
+        assert_eq!(hex_char_refs(""), "");
+    }
+
+    #[test]
+    fn description_escapes_summary_or_falls_back_to_body() {
+        assert_eq!(
+            description(" a <b> & c ", "<p>x</p>"),
+            "a &lt;b&gt; &amp; c"
+        );
+        assert_eq!(description("  ", "<p>x</p>"), "<p>x</p>");
+    }
+
+    #[test]
+    fn deterministic() {
+        assert_eq!(render_fixtures(&fixtures()), render_fixtures(&fixtures()));
+    }
+
+    #[test]
+    fn empty_feed_and_missing_dates_use_epoch() {
+        let mut m = meta();
+        m.updated = None;
+        m.language = None;
+        m.description = String::new();
+        let xml = String::from_utf8(render(&m, &[])).unwrap();
+        assert!(xml.contains("<lastBuildDate>Thu, 01 Jan 1970 00:00:00 +0000</lastBuildDate>"));
+        let channel = Channel::read_from(xml.as_bytes()).unwrap();
+        assert!(channel.items.is_empty());
+        assert_eq!(channel.description, xml_clean(&m.title));
+        assert_eq!(channel.language, None);
+    }
+
+    #[test]
+    fn round_trip_rss_crate() {
+        let fx = fixtures();
+        let m = meta();
+        let channel = Channel::read_from(&render_fixtures(&fx)[..]).unwrap();
+        assert_eq!(channel.title, xml_clean(&m.title));
+        assert_eq!(channel.link, m.html_url);
+        assert_eq!(channel.description, m.description);
+        assert_eq!(channel.language.as_deref(), Some("zh-CN"));
+        assert_eq!(channel.generator.as_deref(), Some("Herald 0.1.0"));
+        assert_eq!(channel.docs.as_deref(), Some(DOCS));
+        assert_eq!(
+            channel.last_build_date.as_deref(),
+            Some("Fri, 05 Mar 2021 00:00:00 +0000")
+        );
+        assert_eq!(channel.pub_date, channel.last_build_date);
+        let self_link = &channel.atom_ext.as_ref().unwrap().links[0];
+        assert_eq!(
+            (self_link.rel.as_str(), self_link.href.as_str()),
+            ("self", m.rss_url.as_str())
+        );
+        assert_eq!(self_link.mime_type.as_deref(), Some("application/rss+xml"));
+
+        assert_eq!(channel.items.len(), fx.len());
+        for (item, f) in channel.items.iter().zip(&fx) {
+            let a = &f.article;
+            assert_eq!(item.title.as_deref(), Some(&*xml_clean(&a.title)));
+            assert_eq!(item.link.as_deref(), Some(f.link.as_str()));
+            let guid = item.guid.as_ref().unwrap();
+            assert_eq!(guid.value, f.id);
+            assert_eq!(guid.permalink, f.id == f.link);
+            assert_eq!(
+                item.pub_date.as_deref(),
+                Some(rfc822(published(a)).as_str())
+            );
+            let cats: Vec<&str> = item.categories.iter().map(|c| c.name.as_str()).collect();
+            let want: Vec<String> = categories(a)
+                .iter()
+                .map(|c| xml_clean(c).into_owned())
+                .collect();
+            assert_eq!(cats, want);
+            assert_eq!(
+                item.description.as_deref(),
+                Some(description(&a.summary, &f.content_html).as_str())
+            );
+            assert_eq!(item.content.as_deref(), Some(expected_content(f).as_str()));
+            let creators = &item.dublin_core_ext.as_ref().unwrap().creators;
+            assert_eq!(creators, &[crate::render::author(&m, a).to_string()]);
+            let via = item.atom_ext.as_ref().map(|x| x.links[0].href.clone());
+            assert_eq!(via, crate::render::source_url(a));
+        }
+        // Spot checks of the fixture's intent.
+        assert_eq!(
+            channel.items[0].categories.len(),
+            4,
+            "duplicate tag 新闻 folded"
+        );
+        assert_eq!(
+            channel.items[1].pub_date.as_deref(),
+            Some("Mon, 01 Feb 2021 12:00:00 +0000")
+        );
+        assert!(
+            channel.items[2].atom_ext.is_none(),
+            "a non-URL source is not linked"
+        );
+        assert_eq!(
+            channel.items[2].pub_date.as_deref(),
+            Some("Fri, 05 Mar 2021 00:00:00 +0000")
+        );
+        assert_eq!(
+            channel.items[3].pub_date.as_deref(),
+            Some("Thu, 01 Jan 1970 00:00:00 +0000")
+        );
+        assert_eq!(
+            channel.items[2].dublin_core_ext.as_ref().unwrap().creators,
+            ["Herald Editors"]
+        );
+        assert!(channel.items[3].content.as_deref().unwrap().ends_with(
+            "<p>Source: <a href=\"http://example.com/original?a=1&amp;b=2\">http://example.com/original?a=1&amp;b=2</a></p>"
+        ));
+    }
+
+    #[test]
+    fn round_trip_feed_rs() {
+        let fx = fixtures();
+        let m = meta();
+        let feed = feed_rs::parser::parse(&render_fixtures(&fx)[..]).unwrap();
+        assert_eq!(feed.feed_type, feed_rs::model::FeedType::RSS2);
+        assert_eq!(feed.title.unwrap().content, xml_clean(&m.title));
+        assert_eq!(feed.updated, Some(at(2021, 3, 5, 0, 0, 0)));
+        assert_eq!(
+            feed.language.as_deref(),
+            Some("zh-cn"),
+            "feed-rs lower-cases the tag"
+        );
+        assert_eq!(feed.entries.len(), fx.len());
+        for (e, f) in feed.entries.iter().zip(&fx) {
+            let a = &f.article;
+            assert_eq!(e.id, f.id);
+            assert_eq!(
+                e.title.as_ref().unwrap().content,
+                xml_clean(&a.title).trim()
+            );
+            assert_eq!(e.links[0].href, f.link);
+            assert_eq!(e.published, Some(published(a)));
+            let cats: Vec<&str> = e.categories.iter().map(|c| c.term.as_str()).collect();
+            assert_eq!(
+                cats,
+                categories(a)
+                    .iter()
+                    .map(|c| xml_clean(c))
+                    .collect::<Vec<_>>()
+            );
+            let summary = e.summary.as_ref().map(|s| s.content.as_str());
+            assert_eq!(
+                summary,
+                Some(description(&a.summary, &f.content_html).as_str())
+            );
+            assert_eq!(
+                e.content.as_ref().unwrap().body.as_deref(),
+                Some(expected_content(f).as_str())
+            );
+            assert_eq!(
+                e.authors[0].name.as_deref(),
+                Some(crate::render::author(&m, a))
+            );
+        }
+    }
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(String::from_utf8(render_fixtures(&fixtures())).unwrap());
+    }
 }
