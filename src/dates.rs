@@ -47,6 +47,8 @@ type Span = (i64, i64);
 pub struct GitDates {
     /// Path relative to content root → (first commit time = published, last commit time = updated).
     files: HashMap<Box<str>, Span>,
+    /// The commit these dates are as of (`None` in a repository without commits).
+    head: Option<String>,
 }
 
 impl GitDates {
@@ -63,6 +65,7 @@ impl GitDates {
         let walk = log(root, &head, None)?;
         Ok(Some(GitDates {
             files: walk.finish(None),
+            head: Some(head),
         }))
     }
 
@@ -77,6 +80,19 @@ impl GitDates {
 
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// The commit these dates are as of.
+    pub fn head(&self) -> Option<&str> {
+        self.head.as_deref()
+    }
+
+    /// The checkout's current HEAD, to learn whether the dates are out of date
+    /// (a `git pull` moved it). `None` outside a checkout or without commits.
+    pub fn current_head(root: &Path) -> Option<String> {
+        let output = git(root).args(["rev-parse", "--verify", "--quiet", "HEAD"]).output().ok()?;
+        let head = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && !head.is_empty()).then_some(head)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -117,7 +133,12 @@ impl GitDates {
         };
 
         let files = match state {
-            Some(state) if state.head == head => return Ok(Some(GitDates { files: state.files })),
+            Some(state) if state.head == head => {
+                return Ok(Some(GitDates {
+                    files: state.files,
+                    head: Some(head),
+                }))
+            }
             Some(state) if is_ancestor(root, &state.head, &head) => {
                 let walk = log(root, &head, Some(&state.head))?;
                 if walk.oldest_first_parent.as_deref() == Some(state.head.as_str()) {
@@ -131,7 +152,10 @@ impl GitDates {
             }
             _ => log(root, &head, None)?.finish(None),
         };
-        let dates = GitDates { files };
+        let dates = GitDates {
+            files,
+            head: Some(head.clone()),
+        };
         let state = State {
             root: root_key,
             head,
@@ -592,7 +616,7 @@ mod tests {
             "news/a.md".into(),
             (at(first).timestamp(), at(last).timestamp()),
         );
-        GitDates { files }
+        GitDates { files, head: None }
     }
 
     fn mtime(day: u32) -> Option<SystemTime> {

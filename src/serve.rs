@@ -4,12 +4,12 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::publish::{Mirror, Snapshot};
 use crate::render::encode::Encoded;
-use crate::site::Site;
+use crate::site::{RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use std::process::ExitCode;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,46 +106,77 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     Ok(Running { addr, current, server, thread, _watcher: watcher })
 }
 
-/// Apply change sets until the watcher goes away. A rebuild that panics is logged and the
-/// site is rebuilt from scratch on the next change; the last good snapshot stays served.
+/// How often the git HEAD is looked at when no file changes (a commit or a `git pull` that
+/// touched no article still moves the dates learned from history).
+const GIT_POLL: Duration = Duration::from_secs(2);
+
+/// Apply change sets until the watcher goes away. A rebuild that fails or panics is logged
+/// and the site is rebuilt from scratch on the next change; the last good snapshot stays
+/// served meanwhile.
 fn rebuild_loop(
     mut site: Site,
     changes: Receiver<ChangeSet>,
     current: Arc<ArcSwap<Snapshot>>,
     mirror: Mirror,
-    mut mirror_ok: bool,
+    mirror_ok: bool,
 ) {
     let cfg = site.config().clone();
+    let mut publisher = Publisher { current, mirror, mirror_ok };
     let mut broken = false;
-    for set in changes {
+    loop {
+        let set = match changes.recv_timeout(GIT_POLL) {
+            Ok(set) => Some(set),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if broken {
                 site = Site::build(cfg.clone())?;
+                publisher.publish(&site, &RebuildReport::default(), &RebuildReport::default(), started, true);
             }
-            let applied = site.apply(&set);
-            let rendered = site.render_dirty();
-            anyhow::Ok((applied, rendered))
+            if let Some(set) = &set {
+                let applied = site.apply(set);
+                let rendered = site.render_dirty();
+                publisher.publish(&site, &applied, &rendered, started, set.rescan);
+            }
+            // After the feeds for the files are out: git dates change only when HEAD moved.
+            if site.refresh_git() {
+                let rendered = site.render_dirty();
+                publisher.publish(&site, &RebuildReport::default(), &rendered, started, false);
+            }
+            anyhow::Ok(())
         }));
-        let (applied, rendered) = match outcome {
-            Ok(Ok(reports)) => reports,
+        broken = match outcome {
+            Ok(Ok(())) => false,
             Ok(Err(e)) => {
                 tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
-                broken = true;
-                continue;
+                true
             }
             Err(_) => {
-                tracing::error!("rebuild panicked; still serving the last good feeds, next change rebuilds all");
-                broken = true;
-                continue;
+                tracing::error!("rebuild panicked; still serving the last good feeds, the next change rebuilds all");
+                true
             }
         };
-        broken = false;
-        if rendered.changed_files.is_empty() && rendered.removed_files.is_empty() && applied.parsed + applied.removed == 0 {
-            continue;
+    }
+}
+
+/// Swaps in new snapshots and keeps the on-disk mirror in step.
+struct Publisher {
+    current: Arc<ArcSwap<Snapshot>>,
+    mirror: Mirror,
+    /// False after a failed write: the mirror is then re-synced whole, so it catches up
+    /// once the disk has room again.
+    mirror_ok: bool,
+}
+
+impl Publisher {
+    fn publish(&mut self, site: &Site, applied: &RebuildReport, rendered: &RebuildReport, started: Instant, all: bool) {
+        let nothing = rendered.changed_files.is_empty() && rendered.removed_files.is_empty();
+        if nothing && applied.parsed + applied.removed == 0 && !all {
+            return;
         }
-        let snapshot = snapshot(&site);
-        current.store(Arc::new(snapshot));
+        self.current.store(Arc::new(snapshot(site)));
         tracing::info!(
             "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
             started.elapsed(),
@@ -154,20 +185,18 @@ fn rebuild_loop(
             rendered.feeds_rendered,
             rendered.changed_files.len(),
             rendered.removed_files.len(),
-            if set.rescan { " (full rescan)" } else { "" },
+            if all { " (full rescan)" } else { "" },
         );
-        // After a failed write the mirror is re-synced whole, so it catches up once the disk
-        // has room again.
-        let published = current.load();
-        let written = if mirror_ok {
-            mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
+        let published = self.current.load();
+        let written = if self.mirror_ok && !all {
+            self.mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
         } else {
-            mirror.sync_all(&published).map(drop)
+            self.mirror.sync_all(&published).map(drop)
         };
-        mirror_ok = match written {
+        self.mirror_ok = match written {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!("cannot update feeds in {}: {e}; serving them from memory", mirror.dir().display());
+                tracing::error!("cannot update feeds in {}: {e}; serving them from memory", self.mirror.dir().display());
                 false
             }
         };

@@ -233,17 +233,66 @@ impl Site {
         &self.reports
     }
 
+    /// Where what was learned from the git history is kept between runs: beside the feeds,
+    /// hidden, so the mirror's readers never see it.
+    fn git_state_file(&self) -> std::path::PathBuf {
+        self.cfg.feeds.out.join(".herald-git-dates")
+    }
+
+    fn load_git(&mut self) {
+        if !self.cfg.content.git_dates {
+            return;
+        }
+        let root = &self.cfg.content.root;
+        let state = self.git_state_file();
+        if let Some(dir) = state.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        self.git = match GitDates::load_cached(root, &state) {
+            Ok(git) => git,
+            Err(e) => {
+                tracing::warn!("git history of {} not used for dates: {e}", root.display());
+                None
+            }
+        };
+    }
+
+    /// After a `git pull` or commit (HEAD moved), read the new commits and give every
+    /// article whose dates came from git or mtime its new dates. Returns whether HEAD moved.
+    pub fn refresh_git(&mut self) -> bool {
+        let Some(git) = &self.git else { return false };
+        let head = GitDates::current_head(&self.cfg.content.root);
+        if head.as_deref() == git.head() {
+            return false;
+        }
+        self.load_git();
+        let stale: Vec<Arc<Article>> = self
+            .index
+            .articles()
+            .filter(|a| {
+                [a.published, a.updated].iter().flatten().any(|d| d.source >= article::DateSource::Git)
+            })
+            .cloned()
+            .collect();
+        for old in stale {
+            let mut article = (*old).clone();
+            for date in [&mut article.published, &mut article.updated] {
+                if date.is_some_and(|d| d.source >= article::DateSource::Git) {
+                    *date = None;
+                }
+            }
+            let mtime = self.stamps.get(&article.path).and_then(|s| s.mtime);
+            dates::resolve(&mut article, self.git.as_ref(), mtime);
+            if article != *old {
+                self.index.insert(Arc::new(article));
+            }
+        }
+        true
+    }
+
     /// Walk the whole root again: parse new and changed files, drop vanished ones.
     pub fn rescan(&mut self) -> RebuildReport {
-        if self.cfg.content.git_dates {
-            self.git = match GitDates::load(&self.cfg.content.root) {
-                Ok(git) => git,
-                Err(e) => {
-                    tracing::warn!("git history not used for dates: {e}");
-                    None
-                }
-            };
-        }
+        self.load_git();
         let (files, problems) = scan::scan(&self.rules);
         for p in problems {
             tracing::warn!("{}: {}", p.path, p.message);
