@@ -1,7 +1,10 @@
 //! An article: what Herald knows about one Markdown file, and how it is parsed.
 
+mod frontmatter;
 pub mod html;
 pub mod parse;
+mod tagline;
+mod text;
 
 use chrono::{DateTime, Utc};
 
