@@ -20,7 +20,9 @@ pub fn render(markdown: &str, base: &url::Url) -> String {
         | Options::ENABLE_FOOTNOTES;
     let mut skip_image = 0usize;
     let events = Parser::new_ext(&markdown, opts).filter_map(|ev| match ev {
-        Event::Start(Tag::Image { ref dest_url, .. }) if skip_image > 0 || dest_url.trim().is_empty() => {
+        Event::Start(Tag::Image { ref dest_url, .. })
+            if skip_image > 0 || dest_url.trim().is_empty() =>
+        {
             skip_image += 1;
             None
         }
@@ -60,25 +62,79 @@ mod tests {
         while let Some(open) = rest.find('<') {
             let close = rest[open..].find('>').map_or(rest.len(), |i| open + i + 1);
             let tag = rest[open..close].to_ascii_lowercase();
-            let name: String = tag[1..].trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-            let allowed = ["p", "a", "img", "b", "strong", "em", "del", "code", "pre", "table", "thead",
-                "tbody", "tr", "th", "td", "ul", "ol", "li", "sup", "div", "br", "hr", "blockquote",
-                "h1", "h2", "h3", "h4", "h5", "h6", "span", "section"];
-            assert!(allowed.contains(&name.as_str()), "element {name:?} survived in {html:?}");
-            for bad in [" on", "javascript:", "vbscript:", "data:", "expression(", "style=", "srcdoc",
-                "formaction"] {
-                assert!(!tag.contains(bad), "{bad:?} survived in tag {tag:?} of {html:?}");
+            let name: String = tag[1..]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let allowed = [
+                "p",
+                "a",
+                "img",
+                "b",
+                "strong",
+                "em",
+                "del",
+                "code",
+                "pre",
+                "table",
+                "thead",
+                "tbody",
+                "tr",
+                "th",
+                "td",
+                "ul",
+                "ol",
+                "li",
+                "sup",
+                "div",
+                "br",
+                "hr",
+                "blockquote",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "span",
+                "section",
+            ];
+            assert!(
+                allowed.contains(&name.as_str()),
+                "element {name:?} survived in {html:?}"
+            );
+            for bad in [
+                " on",
+                "javascript:",
+                "vbscript:",
+                "data:",
+                "expression(",
+                "style=",
+                "srcdoc",
+                "formaction",
+            ] {
+                assert!(
+                    !tag.contains(bad),
+                    "{bad:?} survived in tag {tag:?} of {html:?}"
+                );
             }
             rest = &rest[close..];
         }
         let lower = html.to_ascii_lowercase();
-        assert!(!lower.contains("<script") && !lower.contains("<iframe"), "{html:?}");
+        assert!(
+            !lower.contains("<script") && !lower.contains("<iframe"),
+            "{html:?}"
+        );
     }
 
     #[test]
     fn gfm_features_are_rendered() {
         let html = r("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text\n\n- [x] done\n- [ ] todo\n\nNote[^1].\n\n[^1]: 脚注。\n");
-        assert!(html.contains("<table>") && html.contains("<td>1</td>"), "{html}");
+        assert!(
+            html.contains("<table>") && html.contains("<td>1</td>"),
+            "{html}"
+        );
         assert!(html.contains("<del>old</del>"), "{html}");
         assert!(html.contains("☑ done") && html.contains("☐ todo"), "{html}");
         assert!(html.contains("脚注。"), "{html}");
@@ -86,10 +142,20 @@ mod tests {
 
     #[test]
     fn relative_links_and_images_become_absolute_with_safe_rel() {
-        let html = r("[下一篇](next.md) ![图](img/a.png) [abs](/root.md) [ext](https://other.org/x)");
-        assert!(html.contains(r#"href="https://example.org/articles/2021/next.md""#), "{html}");
-        assert!(html.contains(r#"src="https://example.org/articles/2021/img/a.png""#), "{html}");
-        assert!(html.contains(r#"href="https://example.org/root.md""#), "{html}");
+        let html =
+            r("[下一篇](next.md) ![图](img/a.png) [abs](/root.md) [ext](https://other.org/x)");
+        assert!(
+            html.contains(r#"href="https://example.org/articles/2021/next.md""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"src="https://example.org/articles/2021/img/a.png""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"href="https://example.org/root.md""#),
+            "{html}"
+        );
         assert!(html.contains(r#"href="https://other.org/x""#), "{html}");
         assert!(html.contains(r#"rel="noopener noreferrer""#), "{html}");
     }

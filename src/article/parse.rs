@@ -8,7 +8,9 @@
 
 use super::frontmatter::{self, FrontMatter};
 use super::tagline::{parse_tag_line, source_only_line, TagLine};
-use super::text::{collapse_whitespace, cut_chars, first_paragraph, inline_plain, strip_wiki};
+use super::text::{
+    collapse_whitespace, cut_chars, cut_words, first_paragraph, inline_plain, strip_wiki,
+};
 use super::{Article, DateSource, Dated, Identity, ParseOptions, Parsed, Warning};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::borrow::Cow;
@@ -29,9 +31,19 @@ const BINARY_SAMPLE: usize = 4096;
 pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        Cow::Owned(decode_utf16(rest, u16::from_le_bytes, "UTF-16LE", &mut warnings))
+        Cow::Owned(decode_utf16(
+            rest,
+            u16::from_le_bytes,
+            "UTF-16LE",
+            &mut warnings,
+        ))
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        Cow::Owned(decode_utf16(rest, u16::from_be_bytes, "UTF-16BE", &mut warnings))
+        Cow::Owned(decode_utf16(
+            rest,
+            u16::from_be_bytes,
+            "UTF-16BE",
+            &mut warnings,
+        ))
     } else {
         let (skip, b) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(rest) => (3, rest),
@@ -88,7 +100,9 @@ fn decode_utf16(
     }
     let mut msg = format!("file is {name}; decoded it to UTF-8");
     if bad > 0 {
-        msg.push_str(&format!(" ({bad} unpaired surrogates replaced with U+FFFD)"));
+        msg.push_str(&format!(
+            " ({bad} unpaired surrogates replaced with U+FFFD)"
+        ));
     }
     if bytes.len() % 2 == 1 {
         msg.push_str(" (dropped a trailing odd byte)");
@@ -218,7 +232,10 @@ fn line_at(text: &str, pos: usize) -> Option<Line<'_>> {
         return None;
     }
     let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-    Some(Line { text: &text[pos..end], next: (end + 1).min(text.len()) })
+    Some(Line {
+        text: &text[pos..end],
+        next: (end + 1).min(text.len()),
+    })
 }
 
 fn next_nonblank(text: &str, mut pos: usize) -> Option<Line<'_>> {
@@ -256,7 +273,11 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             }
         }
         frontmatter::Found::Unterminated(kind) => {
-            let fence = if kind == frontmatter::Kind::Yaml { "---" } else { "+++" };
+            let fence = if kind == frontmatter::Kind::Yaml {
+                "---"
+            } else {
+                "+++"
+            };
             warnings.push(Warning::new(format!(
                 "front matter: the `{fence}` on line 1 is never closed; read the file as if it had no front matter"
             )));
@@ -264,7 +285,10 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         frontmatter::Found::None => {}
     }
     warnings.extend(fm.problems.drain(..).map(Warning::new));
-    let fm_title = fm.title.take().map(|t| collapse_whitespace(&strip_wiki(&t)));
+    let fm_title = fm
+        .title
+        .take()
+        .map(|t| collapse_whitespace(&strip_wiki(&t)));
 
     // Navigation header.
     let mut nav = false;
@@ -282,8 +306,12 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     }
     if text[pos..].trim().is_empty() && fm_title.is_none() {
         return Parsed::Skipped(
-            if nav { "only a navigation header" } else { "only front matter, no title or text" }
-                .into(),
+            if nav {
+                "only a navigation header"
+            } else {
+                "only front matter, no title or text"
+            }
+            .into(),
         );
     }
     if is_index_page(&text[pos..]) {
@@ -317,7 +345,9 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     } else {
         let mut p = pos;
         for _ in 0..3 {
-            let Some(line) = next_nonblank(text, p) else { break };
+            let Some(line) = next_nonblank(text, p) else {
+                break;
+            };
             if let Some(t) = parse_tag_line(line.text, true) {
                 tag = t;
                 found_tag = true;
@@ -360,12 +390,10 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             ));
         } else {
             title = para.clone();
-            cut_chars(&mut title, FALLBACK_TITLE_CHARS + 1);
-            if title.chars().count() > FALLBACK_TITLE_CHARS {
-                title = para.clone();
-                cut_chars(&mut title, FALLBACK_TITLE_CHARS);
-            }
-            warnings.push(Warning::new("empty title; used the first words of the text"));
+            cut_words(&mut title, FALLBACK_TITLE_CHARS);
+            warnings.push(Warning::new(
+                "empty title; used the first words of the text",
+            ));
         }
         first_text = Some(para);
     }
@@ -380,8 +408,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     // Summary.
     let mut summary = match fm.summary.take() {
         Some(s) => inline_plain(&s),
-        None => first_text
-            .unwrap_or_else(|| first_paragraph(body, opts.summary_chars.max(1))),
+        None => first_text.unwrap_or_else(|| first_paragraph(body, opts.summary_chars.max(1))),
     };
     cut_chars(&mut summary, opts.summary_chars);
 
@@ -399,18 +426,34 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     }
     if categories.is_empty() {
         let default = opts.default_category.trim();
-        categories.push(if default.is_empty() { "uncategorized" } else { default }.to_string());
+        categories.push(
+            if default.is_empty() {
+                "uncategorized"
+            } else {
+                default
+            }
+            .to_string(),
+        );
     }
 
     // Dates.
     let file_date = file_name_date(path);
     let mut published = None;
     if let Some(at) = fm.date {
-        published = Some(Dated { at, source: DateSource::FrontMatter });
+        published = Some(Dated {
+            at,
+            source: DateSource::FrontMatter,
+        });
     } else if let Some(at) = tag.date {
-        published = Some(Dated { at, source: DateSource::TagLine });
+        published = Some(Dated {
+            at,
+            source: DateSource::TagLine,
+        });
     } else if let Ok(Some(at)) = file_date {
-        published = Some(Dated { at, source: DateSource::FileName });
+        published = Some(Dated {
+            at,
+            source: DateSource::FileName,
+        });
     }
     if let Some(problem) = fm.date_problem.take() {
         let fallback = match published {
@@ -424,7 +467,10 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             warnings.push(Warning::new(problem));
         }
     }
-    let updated = fm.updated.map(|at| Dated { at, source: DateSource::FrontMatter });
+    let updated = fm.updated.map(|at| Dated {
+        at,
+        source: DateSource::FrontMatter,
+    });
     if let Some(problem) = fm.updated_problem.take() {
         warnings.push(Warning::new(format!("{problem}; ignored it")));
     }
@@ -482,19 +528,18 @@ fn file_name_date(path: &str) -> Result<Option<DateTime<Utc>>, String> {
             None
         }
     };
-    let (y, m, d, len) = if let (Some(y), Some(m), Some(d)) =
-        (digits(0..4), digits(5..7), digits(8..10))
-    {
-        if b[4] == b'-' && b[7] == b'-' {
-            (y, m, d, 10)
+    let (y, m, d, len) =
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            if b[4] == b'-' && b[7] == b'-' {
+                (y, m, d, 10)
+            } else {
+                return Ok(None);
+            }
+        } else if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(4..6), digits(6..8)) {
+            (y, m, d, 8)
         } else {
             return Ok(None);
-        }
-    } else if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(4..6), digits(6..8)) {
-        (y, m, d, 8)
-    } else {
-        return Ok(None);
-    };
+        };
     if b.get(len).is_some_and(|c| c.is_ascii_digit()) {
         return Ok(None);
     }
@@ -503,10 +548,12 @@ fn file_name_date(path: &str) -> Result<Option<DateTime<Utc>>, String> {
     }
     let shown = &stem[..len];
     match NaiveDate::from_ymd_opt(y as i32, m, d) {
-        None => Err(format!("file name: `{shown}` is not a calendar date; ignored it")),
-        Some(_) if y < 1970 => {
-            Err(format!("file name: date `{shown}` is before 1970; ignored it"))
-        }
+        None => Err(format!(
+            "file name: `{shown}` is not a calendar date; ignored it"
+        )),
+        Some(_) if y < 1970 => Err(format!(
+            "file name: date `{shown}` is before 1970; ignored it"
+        )),
         Some(date) => Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
     }
 }
@@ -547,7 +594,7 @@ fn is_rule(line: &str) -> bool {
 /// Markdown links `[text](target)` in a line: (start, end, target) byte spans.
 fn links(line: &str) -> impl Iterator<Item = (usize, usize, &str)> + '_ {
     let mut i = 0;
-    std::iter::from_fn(move || loop {
+    std::iter::from_fn(move || {
         let open = i + line[i..].find('[')?;
         let mid = open + line[open..].find("](")?;
         let close = mid + 2 + line[mid + 2..].find(')')?;
@@ -556,7 +603,7 @@ fn links(line: &str) -> impl Iterator<Item = (usize, usize, &str)> + '_ {
         i = close + 1;
         let target = line[mid + 2..close].trim();
         let target = target.split_whitespace().next().unwrap_or("");
-        return Some((start, close + 1, target));
+        Some((start, close + 1, target))
     })
 }
 
@@ -579,17 +626,27 @@ fn is_nav_line(line: &str) -> bool {
             .count();
         last_end = end;
     }
-    leftover += t[last_end..].chars().filter(|c| !c.is_whitespace() && *c != '|').count();
+    leftover += t[last_end..]
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '|')
+        .count();
     count > 0 && linked > 0 && leftover <= 3.max(t.chars().count() / 5)
 }
 
-fn is_md_target(target: &str) -> bool {
+/// A link to another document of the repository: a Markdown file (`x.md`, `x.md#part`), or a
+/// local (relative or root-relative) text file.
+fn is_doc_target(target: &str) -> bool {
     let t = target.trim_start_matches('<').trim_end_matches('>');
-    let t = t.split(['#', '?']).next().unwrap_or("");
-    t.len() > 3 && t.as_bytes()[t.len() - 3..].eq_ignore_ascii_case(b".md")
+    let t = t.split(['#', '?']).next().unwrap_or("").as_bytes();
+    let ends =
+        |ext: &[u8]| t.len() > ext.len() && t[t.len() - ext.len()..].eq_ignore_ascii_case(ext);
+    let local = !t.windows(3).any(|w| w == b"://") && !t.starts_with(b"mailto:");
+    ends(b".md") || ends(b".markdown") || (local && ends(b".txt"))
 }
 
-/// A page that mostly lists links to other Markdown files. Decided by content only.
+/// A page that mostly lists links to other Markdown files. Decided by content only: at least
+/// 3 such links, and either most lines are link lines, or there are 10 or more links making up
+/// most of the text or 40% of the lines, or 10 or more link lines heading excerpts.
 fn is_index_page(text: &str) -> bool {
     let mut lines = 0usize;
     let mut link_lines = 0usize;
@@ -609,7 +666,7 @@ fn is_index_page(text: &str) -> bool {
         total_bytes += t.len();
         let mut bytes_here = 0;
         for (start, end, target) in links(t) {
-            if is_md_target(target) {
+            if is_doc_target(target) {
                 md_links += 1;
                 bytes_here += end - start;
             }
@@ -626,6 +683,8 @@ fn is_index_page(text: &str) -> bool {
     link_lines * 10 >= lines * 6
         || (md_links >= 10 && md_link_bytes * 2 >= total_bytes)
         || (md_links >= 10 && link_lines * 10 >= lines * 4)
+        // A list of excerpts: each entry a link line followed by some text of its own.
+        || (link_lines >= 10 && link_lines * 10 >= lines)
 }
 
 #[cfg(test)]

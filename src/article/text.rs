@@ -32,7 +32,9 @@ pub fn strip_wiki(s: &str) -> Cow<'_, str> {
 
 /// `after` follows `[[`. Returns the word and how many bytes (including `]]`) it used.
 fn wiki_word(after: &str) -> Option<(&str, usize)> {
-    let end = after.find("]]")?;
+    // Bounded look-ahead: `[[` without `]]` must not make this quadratic.
+    let window = &after[..floor_boundary(after, 256)];
+    let end = window.find("]]")?;
     let inner = &after[..end];
     if inner.is_empty() || inner.len() > 200 || inner.contains(['[', ']', '\n']) {
         return None;
@@ -84,6 +86,28 @@ pub fn cut_chars(s: &mut String, max: usize) -> bool {
             true
         }
     }
+}
+
+/// Like `cut_chars`, but when the cut falls inside a word of spaced text (English, hashtags),
+/// back up to the last space if one is among the last 20 characters kept.
+pub fn cut_words(s: &mut String, max: usize) -> bool {
+    if !cut_chars(s, max) {
+        return false;
+    }
+    s.pop(); // the ellipsis
+    let kept = s.chars().count();
+    if let Some((i, _)) = s
+        .char_indices()
+        .rev()
+        .take(20.min(kept))
+        .find(|(_, c)| c.is_whitespace())
+    {
+        s.truncate(i);
+        let trimmed = s.trim_end().len();
+        s.truncate(trimmed);
+    }
+    s.push('…');
+    true
 }
 
 /// Largest index `<= i` that is a char boundary of `s`.
@@ -207,7 +231,10 @@ mod tests {
 
     #[test]
     fn wiki_markup_becomes_its_word() {
-        assert_eq!(strip_wiki("据说[[zh:美国]]和[[法国]]都同意"), "据说美国和法国都同意");
+        assert_eq!(
+            strip_wiki("据说[[zh:美国]]和[[法国]]都同意"),
+            "据说美国和法国都同意"
+        );
     }
 
     #[test]
@@ -228,6 +255,16 @@ mod tests {
     }
 
     #[test]
+    fn word_cut_backs_up_to_a_space_but_not_in_cjk_text() {
+        let mut s = "2023.04.03 #freedom #sunny #weather #takedown more words".to_string();
+        assert!(cut_words(&mut s, 40));
+        assert_eq!(s, "2023.04.03 #freedom #sunny #weather…");
+        let mut cjk = "没有空格的中文句子会在字符处截断".to_string();
+        assert!(cut_words(&mut cjk, 6));
+        assert_eq!(cjk, "没有空格的…");
+    }
+
+    #[test]
     fn inline_plain_strips_links_emphasis_code_and_images() {
         assert_eq!(
             inline_plain("**Bold** [新闻](https://e.com/x) `code` ![pic](a.png) _it_  [[zh:词]]"),
@@ -238,13 +275,17 @@ mod tests {
 
     #[test]
     fn first_paragraph_skips_image_only_paragraphs() {
-        let body = "![](a.png)\n\n[![](b.png)](https://e.com)\n\n今天 **天气** 很好。\n第二行\n\nLater.";
+        let body =
+            "![](a.png)\n\n[![](b.png)](https://e.com)\n\n今天 **天气** 很好。\n第二行\n\nLater.";
         assert_eq!(first_paragraph(body, 100), "今天 天气 很好。 第二行");
     }
 
     #[test]
     fn first_paragraph_falls_back_to_list_text() {
-        assert_eq!(first_paragraph("- first item\n- second\n", 100), "first item");
+        assert_eq!(
+            first_paragraph("- first item\n- second\n", 100),
+            "first item"
+        );
         assert_eq!(first_paragraph("", 100), "");
     }
 }
