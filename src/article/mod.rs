@@ -1,7 +1,10 @@
 //! An article: what Herald knows about one Markdown file, and how it is parsed.
 
+mod frontmatter;
 pub mod html;
 pub mod parse;
+mod tagline;
+mod text;
 
 use chrono::{DateTime, Utc};
 
@@ -54,7 +57,9 @@ pub struct Warning {
 
 impl Warning {
     pub fn new(message: impl Into<String>) -> Self {
-        Warning { message: message.into() }
+        Warning {
+            message: message.into(),
+        }
     }
 }
 
@@ -108,6 +113,9 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { summary_chars: 300, default_category: "uncategorized".into() }
+        ParseOptions {
+            summary_chars: 300,
+            default_category: "uncategorized".into(),
+        }
     }
 }
