@@ -192,3 +192,83 @@ fn mark_if_top(dirty: &mut Dirty, list: &BTreeSet<Key>, k: &Key, n: usize, categ
         dirty.categories.insert(category.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{DateSource, Dated, Identity};
+
+    fn article(path: &str, day: u32, categories: &[&str], source: Option<&str>) -> Arc<Article> {
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 1, day).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        Arc::new(Article {
+            path: path.into(),
+            title: path.into(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            tags: vec![],
+            published: Some(Dated { at, source: DateSource::FrontMatter }),
+            updated: None,
+            source: source.map(str::to_string),
+            author: None,
+            summary: String::new(),
+            identity: source.map_or(Identity::Path, |s| Identity::Source(s.into())),
+            draft: false,
+            body_offset: 0,
+            warnings: vec![],
+        })
+    }
+
+    fn paths(list: Vec<&Arc<Article>>) -> Vec<&str> {
+        list.into_iter().map(|a| a.path.as_str()).collect()
+    }
+
+    #[test]
+    fn lists_are_newest_first_and_capped() {
+        let mut index = Index::new(2);
+        for (path, day) in [("a.md", 1), ("b.md", 3), ("c.md", 2)] {
+            index.insert(article(path, day, &["x"], None));
+        }
+        assert_eq!(paths(index.newest(None)), ["b.md", "c.md"]);
+        assert_eq!(paths(index.newest(Some("x"))), ["b.md", "c.md"]);
+        assert_eq!(index.categories().collect::<Vec<_>>(), [("x", 3)]);
+    }
+
+    #[test]
+    fn a_change_outside_the_newest_items_dirties_no_feed() {
+        let mut index = Index::new(2);
+        for (path, day) in [("a.md", 1), ("b.md", 3), ("c.md", 2)] {
+            index.insert(article(path, day, &["x"], None));
+        }
+        index.take_dirty();
+        index.insert(article("a.md", 1, &["x"], None));
+        assert_eq!(index.take_dirty(), Dirty::default(), "the oldest article is not in a 2-item feed");
+        index.insert(article("a.md", 9, &["x"], None));
+        let dirty = index.take_dirty();
+        assert!(dirty.all && dirty.categories.contains("x"), "now it is the newest: {dirty:?}");
+    }
+
+    #[test]
+    fn moving_an_article_between_categories_dirties_both_and_drops_empty_ones() {
+        let mut index = Index::new(10);
+        index.insert(article("a.md", 1, &["old"], None));
+        index.take_dirty();
+        index.insert(article("a.md", 1, &["new"], None));
+        let dirty = index.take_dirty();
+        assert_eq!(dirty.categories, BTreeSet::from(["old".to_string(), "new".to_string()]));
+        assert!(!index.has_category("old"));
+        assert!(index.remove("a.md").is_some());
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn a_source_link_is_unique_only_while_one_article_has_it() {
+        let mut index = Index::new(10);
+        index.insert(article("a.md", 1, &["x"], Some("https://e.org/1")));
+        assert!(index.source_is_unique("https://e.org/1"));
+        index.insert(article("b.md", 2, &["y"], Some("https://e.org/1")));
+        assert!(!index.source_is_unique("https://e.org/1"));
+        index.take_dirty();
+        index.remove("b.md");
+        assert!(index.source_is_unique("https://e.org/1"));
+        assert!(index.take_dirty().categories.contains("x"), "a.md's id changed back");
+    }
+}
