@@ -1,1 +1,134 @@
 //! HTTP: one route table (`configure`) for production and tests.
+//!
+//! Every response for a feed or the index page is assembled from bytes and validators computed
+//! at publish time (`Encoded`): a request only picks a content-coding, compares validators and
+//! clones a reference-counted buffer.
+//!
+//! | Route                     | Methods             | Answer                                  |
+//! |---------------------------|---------------------|-----------------------------------------|
+//! | `/`                       | GET, HEAD           | `snapshot.index_page` (503 until built) |
+//! | `/feeds/{file}`           | GET, HEAD, OPTIONS  | `snapshot.feeds[file]`, CORS            |
+//! | `/articles/{path}`        | GET, HEAD           | `snapshot.articles[path]` rendered      |
+//! | `/healthz`                | GET, HEAD           | `ok`                                    |
+//! | anything else             |                     | 404 listing the feeds                   |
+
+mod articles;
+mod conditional;
+mod feeds;
+pub mod pages;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use std::time::Duration;
+
+/// What the handlers read. Registered by the caller as `web::Data<AppState>`.
+pub struct AppState {
+    /// The published snapshot; each request loads it once, so it sees one consistent set.
+    pub snapshot: std::sync::Arc<arc_swap::ArcSwap<crate::publish::Snapshot>>,
+    /// Renders article bodies for `/articles/{path}`.
+    pub articles: std::sync::Arc<dyn crate::publish::ArticleSource>,
+    /// `Cache-Control: public, max-age=N` for feeds and pages.
+    pub max_age: std::time::Duration,
+    pub site_title: String,
+    /// Absolute base URL, no trailing slash (may be empty: links are then root-relative).
+    pub base_url: String,
+}
+
+/// Methods the feed resources answer (the `Allow` of a 405 and of a preflight).
+const FEED_METHODS: &str = "GET, HEAD, OPTIONS";
+/// Methods the page resources answer.
+const PAGE_METHODS: &str = "GET, HEAD";
+
+/// Characters escaped in a URL path segment: everything but RFC 3986 unreserved characters.
+pub(crate) const SEGMENT: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The single route table, shared by the production server and the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .route(web::get().to(feeds::index))
+            .route(web::head().to(feeds::index))
+            .default_service(web::to(page_method_not_allowed)),
+    )
+    .service(
+        web::resource("/healthz")
+            .route(web::get().to(healthz))
+            .route(web::head().to(healthz))
+            .default_service(web::to(page_method_not_allowed)),
+    )
+    .service(
+        web::resource("/feeds/{file}")
+            .route(web::get().to(feeds::feed))
+            .route(web::head().to(feeds::feed))
+            .route(web::method(Method::OPTIONS).to(feeds::preflight))
+            .default_service(web::to(feed_method_not_allowed)),
+    )
+    .service(
+        web::resource("/articles/{path:.*}")
+            .route(web::get().to(articles::article))
+            .route(web::head().to(articles::article))
+            .default_service(web::to(page_method_not_allowed)),
+    )
+    .default_service(web::to(feeds::not_found));
+}
+
+/// The production server: `configure` behind bounded workers and timeouts that keep slow or
+/// idle clients from holding connections.
+pub fn server(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
+        .workers(2)
+        // Connections per worker; feeds are small and answered from memory.
+        .max_connections(4096)
+        // Idle keep-alive connections are closed after this.
+        .keep_alive(Duration::from_secs(30))
+        // The request head must arrive within this (slowloris).
+        .client_request_timeout(Duration::from_secs(5))
+        // A closing client gets this long to acknowledge the shutdown.
+        .client_disconnect_timeout(Duration::from_secs(2))
+        // Graceful shutdown: in-flight requests get this many seconds.
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+    Ok(server)
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body("ok\n")
+}
+
+async fn feed_method_not_allowed() -> HttpResponse {
+    method_not_allowed(FEED_METHODS)
+}
+
+async fn page_method_not_allowed() -> HttpResponse {
+    method_not_allowed(PAGE_METHODS)
+}
+
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, HeaderValue::from_static(allow)))
+        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(format!("405 Method Not Allowed: use {allow}\n"))
+}
+
+/// Percent-decode a matched path value. actix has decoded everything but `%`, `/` and `+`
+/// (kept encoded so the match is unambiguous); decoding once more yields the single decoding
+/// of the original. `None` if the result is not UTF-8.
+pub(crate) fn decode_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    percent_encoding::percent_decode_str(raw).decode_utf8().ok()
+}
+
+/// `{base_url}/feeds/{file}` with the file name percent-encoded.
+pub(crate) fn feed_url(base_url: &str, file: &str) -> String {
+    format!("{base_url}/feeds/{}", percent_encoding::utf8_percent_encode(file, SEGMENT))
+}

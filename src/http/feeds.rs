@@ -1,0 +1,165 @@
+//! Feeds and the index page: precomputed `Encoded` documents served with conditional GET.
+
+use super::{conditional, decode_path, feed_url, AppState, FEED_METHODS};
+use crate::publish::Snapshot;
+use crate::render::encode::Encoded;
+use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Request headers a cross-origin reader may send (the preflight's answer when it asks for
+/// none or for something unparseable).
+const SAFE_REQUEST_HEADERS: &str = "If-None-Match, If-Modified-Since";
+/// Longest `Access-Control-Request-Headers` echoed back.
+const MAX_REQUEST_HEADERS_ECHO: usize = 1024;
+
+/// `GET|HEAD /feeds/{file}`.
+pub(crate) async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let snapshot = state.snapshot.load();
+    let raw = req.match_info().get("file").unwrap_or_default();
+    let doc = decode_path(raw).and_then(|name| snapshot.feeds.get(name.as_ref()));
+    match doc {
+        Some(doc) => serve_encoded(&req, doc, &state, true),
+        None => not_found_response(&state, &snapshot),
+    }
+}
+
+/// `GET|HEAD /`.
+pub(crate) async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let snapshot = state.snapshot.load();
+    match &snapshot.index_page {
+        Some(doc) => serve_encoded(&req, doc, &state, false),
+        None => HttpResponse::ServiceUnavailable()
+            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::RETRY_AFTER, "5"))
+            .body(
+                "503 Service Unavailable: the feeds are still building, retry in a few seconds.\n",
+            ),
+    }
+}
+
+/// `OPTIONS /feeds/{file}`: the CORS preflight (also a plain OPTIONS).
+pub(crate) async fn preflight(req: HttpRequest) -> HttpResponse {
+    let requested = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= MAX_REQUEST_HEADERS_ECHO && is_token_list(s));
+    let allow_headers = match requested {
+        Some(s) => {
+            HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(SAFE_REQUEST_HEADERS))
+        }
+        None => HeaderValue::from_static(SAFE_REQUEST_HEADERS),
+    };
+    HttpResponse::NoContent()
+        .insert_header((header::ALLOW, FEED_METHODS))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, FEED_METHODS))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        // The answer echoes the request's header list, so caches must key on it.
+        .insert_header((header::VARY, "Access-Control-Request-Headers"))
+        .finish()
+}
+
+/// A comma-separated list of header names (RFC 9110 tokens).
+fn is_token_list(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b" \t,!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Anything unrouted, and unknown feeds: 404 saying where the feeds are.
+pub(crate) async fn not_found(state: web::Data<AppState>) -> HttpResponse {
+    let snapshot = state.snapshot.load();
+    not_found_response(&state, &snapshot)
+}
+
+fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
+    let base = &state.base_url;
+    let mut body = String::from("404 Not Found\n\n");
+    let _ = writeln!(body, "The list of feeds is at {base}/");
+    let _ = writeln!(
+        body,
+        "Every article: {base}/feeds/all.rss (RSS 2.0), {base}/feeds/all.atom (Atom 1.0)"
+    );
+    let categories: Vec<_> = snapshot.listing.iter().filter(|f| f.slug != "all").collect();
+    if !categories.is_empty() {
+        body.push_str("\nFeeds by category:\n");
+        for f in categories {
+            let plural = if f.count == 1 { "" } else { "s" };
+            let _ = writeln!(body, "  {} ({} article{plural})", f.name, f.count);
+            let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.rss", f.slug)));
+            let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.atom", f.slug)));
+        }
+    }
+    HttpResponse::NotFound()
+        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+/// Serve one precomputed document: pick the coding, evaluate preconditions, send 200 or 304.
+/// `cors` adds the headers a cross-origin feed reader needs.
+pub(crate) fn serve_encoded(
+    req: &HttpRequest,
+    doc: &Encoded,
+    state: &AppState,
+    cors: bool,
+) -> HttpResponse {
+    let accept_encoding = accept_encoding(req);
+    let (rep, coding) = doc.pick(accept_encoding.as_deref());
+    let status = if conditional::not_modified(req, &rep.etag, Some(doc.last_modified)) {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    };
+
+    let mut res = HttpResponse::build(status);
+    // Validators and caching metadata: identical on 200 and 304 (RFC 9110 §15.4.5).
+    res.insert_header((header::ETAG, rep.etag.as_str()))
+        .insert_header((
+            header::LAST_MODIFIED,
+            HttpDate::from(conditional::to_system_time(doc.last_modified)),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.max_age.as_secs()),
+        ))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if cors {
+        res.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag, Last-Modified"));
+    }
+    if status == StatusCode::NOT_MODIFIED {
+        return res.finish();
+    }
+    res.insert_header((header::CONTENT_TYPE, doc.content_type));
+    if let Some(coding) = coding {
+        res.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    // HEAD: actix writes the Content-Length of this body and omits the body itself.
+    res.body(rep.bytes.clone())
+}
+
+/// The request's `Accept-Encoding`, its field lines joined when it has several.
+fn accept_encoding(req: &HttpRequest) -> Option<Cow<'_, str>> {
+    let mut values = req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok());
+    let first = values.next()?;
+    let rest: Vec<&str> = values.collect();
+    if rest.is_empty() {
+        Some(Cow::Borrowed(first))
+    } else {
+        let mut joined = first.to_owned();
+        for r in rest {
+            joined.push_str(", ");
+            joined.push_str(r);
+        }
+        Some(Cow::Owned(joined))
+    }
+}
