@@ -143,18 +143,14 @@ fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
 impl RawConfig {
     /// Parse the text of a config file. `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
     }
 
     /// Read and parse a config file.
     pub fn load(path: &Path) -> Result<RawConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         RawConfig::parse(&text, path)
     }
 
@@ -198,7 +194,10 @@ impl RawConfig {
             .or(self.server.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            invalid("server.listen", format!("{listen_text:?} is not an address like 127.0.0.1:8080"))
+            invalid(
+                "server.listen",
+                format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+            )
         })?;
 
         let base_url = overrides
@@ -210,7 +209,10 @@ impl RawConfig {
             invalid("site.base_url", format!("{base_url:?} is not an absolute URL ({e})"))
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(invalid("site.base_url", format!("{base_url:?} must be an http(s) URL with a host")));
+            return Err(invalid(
+                "site.base_url",
+                format!("{base_url:?} must be an http(s) URL with a host"),
+            ));
         }
         let base_url = base_url.trim_end_matches('/').to_string();
         let host = parsed.host_str().unwrap_or("localhost").to_string();
@@ -233,8 +235,9 @@ impl RawConfig {
         }
         let ignore = self.content.ignore.unwrap_or_default();
         for glob in &ignore {
-            globset::Glob::new(glob)
-                .map_err(|e| invalid("content.ignore", format!("{glob:?} is not a valid glob: {e}")))?;
+            globset::Glob::new(glob).map_err(|e| {
+                invalid("content.ignore", format!("{glob:?} is not a valid glob: {e}"))
+            })?;
         }
         let link_template =
             self.feeds.link_template.unwrap_or_else(|| "{base_url}/articles/{path}".into());
@@ -248,7 +251,8 @@ impl RawConfig {
                 ));
             }
         }
-        let default_category = self.content.default_category.unwrap_or_else(|| "uncategorized".into());
+        let default_category =
+            self.content.default_category.unwrap_or_else(|| "uncategorized".into());
         if default_category.trim().is_empty() {
             return Err(invalid("content.default_category", "must not be empty"));
         }
@@ -288,7 +292,13 @@ impl RawConfig {
 fn is_tag_authority(s: &str) -> bool {
     let Some((authority, date)) = s.rsplit_once(',') else { return false };
     let date_ok = matches!(date.len(), 4 | 7 | 10)
-        && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     let authority_ok = !authority.is_empty()
         && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.@_".contains(&b));
     date_ok && authority_ok
@@ -306,7 +316,10 @@ fn check_link_template(template: &str) -> Result<(), ConfigError> {
         if !LINK_PLACEHOLDERS.contains(&name) {
             return Err(invalid(
                 "feeds.link_template",
-                format!("unknown placeholder {{{name}}} in {template:?}; known: {}", LINK_PLACEHOLDERS.join(", ")),
+                format!(
+                    "unknown placeholder {{{name}}} in {template:?}; known: {}",
+                    LINK_PLACEHOLDERS.join(", ")
+                ),
             ));
         }
         rest = &rest[open + close + 1..];
@@ -321,7 +334,8 @@ mod tests {
     /// Validate `text` with the content folder given as an override (it must exist).
     fn validate(text: &str) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides { content: Some(dir.path().to_path_buf()), ..Overrides::default() };
+        let overrides =
+            Overrides { content: Some(dir.path().to_path_buf()), ..Overrides::default() };
         RawConfig::parse(text, Path::new("herald.toml"))?.validate(&overrides, dir.path())
     }
 

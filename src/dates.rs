@@ -32,11 +32,7 @@ pub enum DatesError {
     #[error("running git: {0}")]
     Io(#[from] std::io::Error),
     #[error("`git {command}` failed ({status}): {stderr}")]
-    Git {
-        command: String,
-        status: std::process::ExitStatus,
-        stderr: String,
-    },
+    Git { command: String, status: std::process::ExitStatus, stderr: String },
 }
 
 /// Unix seconds of the first and last commit that touched a file.
@@ -63,19 +59,13 @@ impl GitDates {
             return Ok(Some(GitDates::default()));
         };
         let walk = log(root, &head, None)?;
-        Ok(Some(GitDates {
-            files: walk.finish(None),
-            head: Some(head),
-        }))
+        Ok(Some(GitDates { files: walk.finish(None), head: Some(head) }))
     }
 
     /// Dates of a file, by its path relative to the content root (`/`-separated).
     pub fn get(&self, rel_path: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let &(first, last) = self.files.get(rel_path)?;
-        Some((
-            DateTime::from_timestamp(first, 0)?,
-            DateTime::from_timestamp(last, 0)?,
-        ))
+        Some((DateTime::from_timestamp(first, 0)?, DateTime::from_timestamp(last, 0)?))
     }
 
     pub fn len(&self) -> usize {
@@ -134,10 +124,7 @@ impl GitDates {
 
         let files = match state {
             Some(state) if state.head == head => {
-                return Ok(Some(GitDates {
-                    files: state.files,
-                    head: Some(head),
-                }))
+                return Ok(Some(GitDates { files: state.files, head: Some(head) }))
             }
             Some(state) if is_ancestor(root, &state.head, &head) => {
                 let walk = log(root, &head, Some(&state.head))?;
@@ -152,15 +139,8 @@ impl GitDates {
             }
             _ => log(root, &head, None)?.finish(None),
         };
-        let dates = GitDates {
-            files,
-            head: Some(head.clone()),
-        };
-        let state = State {
-            root: root_key,
-            head,
-            files: dates.files.clone(),
-        };
+        let dates = GitDates { files, head: Some(head.clone()) };
+        let state = State { root: root_key, head, files: dates.files.clone() };
         if let Err(err) = write_atomically(state_file, &state.encode()) {
             tracing::warn!(state = %state_file.display(), %err, "cannot write the git dates state file");
         }
@@ -183,27 +163,15 @@ pub fn resolve(article: &mut Article, git: Option<&GitDates>, mtime: Option<Syst
     });
     if article.published.is_none() {
         article.published = match (git, mtime) {
-            (Some((first, _)), _) => Some(Dated {
-                at: first,
-                source: DateSource::Git,
-            }),
-            (None, Some(at)) => Some(Dated {
-                at,
-                source: DateSource::Mtime,
-            }),
+            (Some((first, _)), _) => Some(Dated { at: first, source: DateSource::Git }),
+            (None, Some(at)) => Some(Dated { at, source: DateSource::Mtime }),
             (None, None) => None,
         };
     }
     if article.updated.is_none() {
         let candidate = match (git, mtime) {
-            (Some((_, last)), _) => Some(Dated {
-                at: last,
-                source: DateSource::Git,
-            }),
-            (None, Some(at)) => Some(Dated {
-                at,
-                source: DateSource::Mtime,
-            }),
+            (Some((_, last)), _) => Some(Dated { at: last, source: DateSource::Git }),
+            (None, Some(at)) => Some(Dated { at, source: DateSource::Mtime }),
             (None, None) => None,
         };
         article.updated = match (candidate, article.published) {
@@ -225,32 +193,23 @@ struct Checkout {
 impl Checkout {
     /// `Ok(None)` when git is missing or `root` is not inside a work tree.
     fn open(root: &Path) -> Result<Option<Checkout>, DatesError> {
-        let output = match git(root)
-            .args(["rev-parse", "--show-toplevel", "--show-prefix"])
-            .output()
-        {
-            Ok(output) => output,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                tracing::debug!("git is not installed; dates come from mtimes");
-                return Ok(None);
-            }
-            Err(err) => return Err(err.into()),
-        };
+        let output =
+            match git(root).args(["rev-parse", "--show-toplevel", "--show-prefix"]).output() {
+                Ok(output) => output,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    tracing::debug!("git is not installed; dates come from mtimes");
+                    return Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            };
         if !output.status.success() {
             tracing::debug!(root = %root.display(), stderr = %String::from_utf8_lossy(&output.stderr).trim(), "not a git checkout; dates come from mtimes");
             return Ok(None);
         }
-        let root_key = String::from_utf8_lossy(&output.stdout)
-            .trim_end()
-            .replace('\n', "\t");
-        let head = git(root)
-            .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-            .output()?;
+        let root_key = String::from_utf8_lossy(&output.stdout).trim_end().replace('\n', "\t");
+        let head = git(root).args(["rev-parse", "--verify", "--quiet", "HEAD"]).output()?;
         let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
-        Ok(Some(Checkout {
-            head: (!head.is_empty()).then_some(head),
-            root_key,
-        }))
+        Ok(Some(Checkout { head: (!head.is_empty()).then_some(head), root_key }))
     }
 }
 
@@ -306,20 +265,14 @@ fn log(root: &Path, head: &str, since: Option<&str>) -> Result<Walk, DatesError>
         "--",
     ]);
     let started = std::time::Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let mut stderr = child.stderr.take().expect("piped");
     let stderr = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let walk = Walk::parse(BufReader::with_capacity(
-        1 << 16,
-        child.stdout.take().expect("piped"),
-    ));
+    let walk = Walk::parse(BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped")));
     let status = child.wait()?;
     let stderr = stderr.join().unwrap_or_default();
     let walk = walk?;
@@ -375,10 +328,7 @@ impl Walk {
         };
         while read(&mut input, &mut token)? {
             // Where a status letter may come: the first status of a commit follows a newline.
-            let start = token
-                .iter()
-                .position(|&b| b != b'\n')
-                .unwrap_or(token.len());
+            let start = token.iter().position(|&b| b != b'\n').unwrap_or(token.len());
             let field = &token[start..];
             let Some(&status) = field.first() else {
                 continue;
@@ -439,11 +389,7 @@ impl Walk {
             Some(None) => None,
             None => {
                 let id = self.files.len() as u32;
-                self.files.push(Entry {
-                    path: path.into(),
-                    first: time,
-                    last: time,
-                });
+                self.files.push(Entry { path: path.into(), first: time, last: time });
                 self.alias.insert(path.into(), Some(id));
                 Some(id)
             }
@@ -564,10 +510,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn tempfile_in(dir: &Path, path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let file = std::fs::File::create(&temp)?;
     Ok((temp, file))
@@ -604,18 +547,12 @@ mod tests {
     }
 
     fn dated(day: u32, source: DateSource) -> Option<Dated> {
-        Some(Dated {
-            at: at(day),
-            source,
-        })
+        Some(Dated { at: at(day), source })
     }
 
     fn git_with(first: u32, last: u32) -> GitDates {
         let mut files = HashMap::new();
-        files.insert(
-            "news/a.md".into(),
-            (at(first).timestamp(), at(last).timestamp()),
-        );
+        files.insert("news/a.md".into(), (at(first).timestamp(), at(last).timestamp()));
         GitDates { files, head: None }
     }
 
@@ -672,10 +609,7 @@ mod tests {
 
     #[test]
     fn a_parser_updated_date_wins_over_git() {
-        let mut a = article(
-            dated(1, DateSource::TagLine),
-            dated(3, DateSource::FrontMatter),
-        );
+        let mut a = article(dated(1, DateSource::TagLine), dated(3, DateSource::FrontMatter));
         resolve(&mut a, Some(&git_with(2, 5)), mtime(9));
         assert_eq!(a.updated, dated(3, DateSource::FrontMatter));
     }
@@ -720,10 +654,7 @@ mod tests {
 
     impl Repo {
         fn new() -> Repo {
-            let repo = Repo {
-                dir: tempfile::tempdir().unwrap(),
-                clock: 0,
-            };
+            let repo = Repo { dir: tempfile::tempdir().unwrap(), clock: 0 };
             repo.git(&["init", "-q", "-b", "main"]);
             repo
         }
@@ -737,24 +668,13 @@ mod tests {
             let out = Command::new("git")
                 .arg("-C")
                 .arg(self.path())
-                .args([
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@t",
-                    "-c",
-                    "commit.gpgsign=false",
-                ])
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
                 .args(args)
                 .env("GIT_AUTHOR_DATE", &when)
                 .env("GIT_COMMITTER_DATE", &when)
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "git {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
             String::from_utf8(out.stdout).unwrap()
         }
 
@@ -824,10 +744,7 @@ mod tests {
         repo.git(&["mv", "inbox/a.md", "2021/01/a.md"]);
         repo.write("2021/01/a.md", &("line\n".repeat(20) + "edit\nmore\n"));
         repo.commit(3);
-        repo.write(
-            "2021/01/a.md",
-            &("line\n".repeat(20) + "edit\nmore\nagain\n"),
-        );
+        repo.write("2021/01/a.md", &("line\n".repeat(20) + "edit\nmore\nagain\n"));
         repo.commit(5);
         let dates = GitDates::load(repo.path()).unwrap().unwrap();
         assert_eq!(days(&dates, "2021/01/a.md"), Some((day(1), day(5))));
@@ -856,16 +773,10 @@ mod tests {
         let template =
             "[Home](../index.md) | [Archive](../archive.md)\n\n---\n\nSource: the newsroom\n\n";
         let mut repo = Repo::new();
-        repo.write(
-            "news/old.md",
-            &format!("{template}# Old story\n\nWhat happened on Monday.\n"),
-        );
+        repo.write("news/old.md", &format!("{template}# Old story\n\nWhat happened on Monday.\n"));
         repo.commit(1);
         std::fs::remove_file(repo.path().join("news/old.md")).unwrap();
-        repo.write(
-            "news/new.md",
-            &format!("{template}# New story\n\nSomething else on Friday.\n"),
-        );
+        repo.write("news/new.md", &format!("{template}# New story\n\nSomething else on Friday.\n"));
         repo.commit(5);
         let dates = GitDates::load(repo.path()).unwrap().unwrap();
         assert_eq!(days(&dates, "news/new.md"), Some((day(5), day(5))));
@@ -909,9 +820,7 @@ mod tests {
         repo.commit(2);
         repo.write("content/news/a.md", "two");
         repo.commit(3);
-        let dates = GitDates::load(&repo.path().join("content"))
-            .unwrap()
-            .unwrap();
+        let dates = GitDates::load(&repo.path().join("content")).unwrap().unwrap();
         assert_eq!(days(&dates, "news/a.md"), Some((day(1), day(3))));
         assert_eq!(days(&dates, "README.md"), None);
         assert_eq!(dates.len(), 1);
@@ -927,10 +836,7 @@ mod tests {
         repo.commit(2);
         let dates = GitDates::load(repo.path()).unwrap().unwrap();
         assert_eq!(days(&dates, "新闻/中文 标题.md"), Some((day(1), day(2))));
-        assert_eq!(
-            days(&dates, "odd \"quoted\"\tname.md"),
-            Some((day(1), day(1)))
-        );
+        assert_eq!(days(&dates, "odd \"quoted\"\tname.md"), Some((day(1), day(1))));
     }
 
     #[test]
@@ -962,10 +868,7 @@ mod tests {
     fn a_repository_without_commits_gives_no_dates() {
         let repo = Repo::new();
         repo.write("a.md", "one");
-        assert_eq!(
-            GitDates::load(repo.path()).unwrap(),
-            Some(GitDates::default())
-        );
+        assert_eq!(GitDates::load(repo.path()).unwrap(), Some(GitDates::default()));
     }
 
     // ---- the state file ----
@@ -986,9 +889,8 @@ mod tests {
         assert_eq!(first, GitDates::load(repo.path()).unwrap().unwrap());
         // Prove the second load reads the state: doctor the recorded dates.
         let text = std::fs::read(&state).unwrap();
-        let doctored = String::from_utf8(text)
-            .unwrap()
-            .replace(&(EPOCH + 86_400).to_string(), "42");
+        let doctored =
+            String::from_utf8(text).unwrap().replace(&(EPOCH + 86_400).to_string(), "42");
         std::fs::write(&state, doctored).unwrap();
         let second = cached(&repo, &state);
         assert_eq!(second.files.get("a.md"), Some(&(42, 42)));
@@ -1075,25 +977,14 @@ mod tests {
         repo.commit(1);
         let state_dir = tempfile::tempdir().unwrap();
         let state = state_dir.path().join("git-dates");
-        for junk in [
-            &b"garbage"[..],
-            b"herald-git-dates 1\nroot x\nhead zz\n",
-            b"",
-            b"\xff\xfe",
-        ] {
+        for junk in [&b"garbage"[..], b"herald-git-dates 1\nroot x\nhead zz\n", b"", b"\xff\xfe"] {
             std::fs::write(&state, junk).unwrap();
-            assert_eq!(
-                cached(&repo, &state),
-                GitDates::load(repo.path()).unwrap().unwrap()
-            );
+            assert_eq!(cached(&repo, &state), GitDates::load(repo.path()).unwrap().unwrap());
         }
         // A truncated record.
         let good = std::fs::read(&state).unwrap();
         std::fs::write(&state, &good[..good.len() - 11]).unwrap();
-        assert_eq!(
-            cached(&repo, &state),
-            GitDates::load(repo.path()).unwrap().unwrap()
-        );
+        assert_eq!(cached(&repo, &state), GitDates::load(repo.path()).unwrap().unwrap());
     }
 
     #[test]
@@ -1104,12 +995,8 @@ mod tests {
         repo.commit(1);
         let state_dir = tempfile::tempdir().unwrap();
         let state = state_dir.path().join("git-dates");
-        let a = GitDates::load_cached(&repo.path().join("a"), &state)
-            .unwrap()
-            .unwrap();
-        let b = GitDates::load_cached(&repo.path().join("b"), &state)
-            .unwrap()
-            .unwrap();
+        let a = GitDates::load_cached(&repo.path().join("a"), &state).unwrap().unwrap();
+        let b = GitDates::load_cached(&repo.path().join("b"), &state).unwrap().unwrap();
         assert!(a.get("x.md").is_some());
         assert!(b.get("y.md").is_some() && b.get("x.md").is_none());
     }
@@ -1119,11 +1006,7 @@ mod tests {
         let mut files = HashMap::new();
         files.insert("a b\tc\nd.md".into(), (1, 2));
         files.insert("新闻/x.md".into(), (-5, 7));
-        let state = State {
-            root: "/srv/x\tcontent/".into(),
-            head: "abc123".into(),
-            files,
-        };
+        let state = State { root: "/srv/x\tcontent/".into(), head: "abc123".into(), files };
         let decoded = State::decode(&state.encode()).unwrap();
         assert_eq!(
             (decoded.root, decoded.head, decoded.files),

@@ -66,8 +66,8 @@ impl Index {
     pub fn insert(&mut self, article: Arc<Article>) {
         self.remove(&article.path);
         let k = key(&article);
-        self.mark(None, &k);
         self.all.insert(k.clone());
+        self.mark(None, &k);
         for category in &article.categories {
             let list = self.by_category.entry(category.clone()).or_default();
             list.insert(k.clone());
@@ -78,7 +78,8 @@ impl Index {
             paths.insert(article.path.clone());
             // The link just stopped being unique: the other article's id changes.
             if paths.len() == 2 {
-                let other: Vec<String> = paths.iter().filter(|p| **p != article.path).cloned().collect();
+                let other: Vec<String> =
+                    paths.iter().filter(|p| **p != article.path).cloned().collect();
                 self.mark_article_paths(&other);
             }
         }
@@ -182,7 +183,7 @@ impl Index {
     }
 }
 
-/// Whether `k` sorts within the first `n` keys of `list` (or would, if inserted).
+/// Whether `k`, which is in `list`, sorts within its first `n` keys.
 fn top_contains(list: &BTreeSet<Key>, k: &Key, n: usize) -> bool {
     list.len() <= n || list.iter().nth(n - 1).is_some_and(|nth| k <= nth)
 }
@@ -199,7 +200,11 @@ mod tests {
     use crate::article::{DateSource, Dated, Identity};
 
     fn article(path: &str, day: u32, categories: &[&str], source: Option<&str>) -> Arc<Article> {
-        let at = chrono::NaiveDate::from_ymd_opt(2024, 1, day).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 1, day)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
         Arc::new(Article {
             path: path.into(),
             title: path.into(),
@@ -240,7 +245,11 @@ mod tests {
         }
         index.take_dirty();
         index.insert(article("a.md", 1, &["x"], None));
-        assert_eq!(index.take_dirty(), Dirty::default(), "the oldest article is not in a 2-item feed");
+        assert_eq!(
+            index.take_dirty(),
+            Dirty::default(),
+            "the oldest article is not in a 2-item feed"
+        );
         index.insert(article("a.md", 9, &["x"], None));
         let dirty = index.take_dirty();
         assert!(dirty.all && dirty.categories.contains("x"), "now it is the newest: {dirty:?}");

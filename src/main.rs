@@ -51,7 +51,8 @@ struct CheckOptions {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // `check` prints its own report; logging its warnings too would say everything twice.
+    init_logging(if matches!(cli.command, Some(Command::Check(_))) { "error" } else { "info" });
     let result = match cli.command.unwrap_or(Command::Serve(Options::default_serve())) {
         Command::Serve(o) => load(&o).and_then(herald::serve::run),
         Command::Build(o) => load(&o).and_then(build),
@@ -77,10 +78,14 @@ impl Options {
     }
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn load(o: &Options) -> anyhow::Result<Arc<Config>> {
@@ -99,7 +104,9 @@ fn load(o: &Options) -> anyhow::Result<Arc<Config>> {
         listen: o.listen.clone(),
         base_url: o.base_url.clone(),
     };
-    let cfg = raw.validate(&overrides, &base_dir).with_context(|| format!("in {}", o.config.display()))?;
+    let cfg = raw
+        .validate(&overrides, &base_dir)
+        .with_context(|| format!("in {}", o.config.display()))?;
     Ok(Arc::new(cfg))
 }
 
@@ -108,7 +115,9 @@ fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     let site = herald::site::Site::build(cfg.clone())?;
     let snapshot = herald::serve::snapshot(&site);
     let mirror = herald::publish::Mirror::new(cfg.feeds.out.clone());
-    mirror.sync_all(&snapshot).with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
+    mirror
+        .sync_all(&snapshot)
+        .with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
     let (articles, categories) = (site.index().len(), site.index().categories().count());
     let warnings: usize = site.reports().values().map(|r| r.warnings.len()).sum();
     tracing::info!(

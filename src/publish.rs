@@ -103,7 +103,12 @@ impl Mirror {
     }
 
     /// Write the named feeds and delete the removed ones (after an incremental rebuild).
-    pub fn update(&self, snapshot: &Snapshot, changed: &[String], removed: &[String]) -> std::io::Result<()> {
+    pub fn update(
+        &self,
+        snapshot: &Snapshot,
+        changed: &[String],
+        removed: &[String],
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         for name in changed {
             if let Some(doc) = snapshot.feeds.get(name) {

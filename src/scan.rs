@@ -95,7 +95,12 @@ impl Rules {
         if !meta.is_file() {
             return Ok(None);
         }
-        Ok(Some(SourceFile { rel, abs: abs.to_path_buf(), len: meta.len(), mtime: meta.modified().ok() }))
+        Ok(Some(SourceFile {
+            rel,
+            abs: abs.to_path_buf(),
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+        }))
     }
 }
 
@@ -159,7 +164,9 @@ pub fn scan_under(rules: &Rules, dir: &Path) -> (Vec<SourceFile>, Vec<ScanProble
 fn error_path(e: &ignore::Error) -> Option<String> {
     match e {
         ignore::Error::WithPath { path, .. } => Some(path.display().to_string()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.display().to_string()),
         _ => None,
     }
@@ -241,7 +248,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         touch(outside.path(), "secret.md");
-        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("link.md")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("link.md"))
+            .unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
         touch(dir.path(), "real.md");
         let (files, _) = scan(&rules(dir.path(), &[]));

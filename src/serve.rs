@@ -22,7 +22,8 @@ pub fn snapshot(site: &Site) -> Snapshot {
     let cfg = site.config();
     let page = http::pages::index_page(&snapshot.listing, &cfg.site.title, &cfg.site.base_url);
     let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
-    snapshot.index_page = Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
+    snapshot.index_page =
+        Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
     snapshot
 }
 
@@ -40,7 +41,8 @@ pub struct Running {
 impl Running {
     /// Block until the server stops (SIGINT or SIGTERM: in-flight requests finish first).
     pub fn wait(self) -> anyhow::Result<()> {
-        let result = self.thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
+        let result =
+            self.thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?;
         Ok(result?)
     }
 
@@ -67,13 +69,17 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     let mirror_ok = match mirror.sync_all(&first) {
         Ok(_) => true,
         Err(e) => {
-            tracing::error!("cannot write feeds to {}: {e}; serving them from memory", mirror.dir().display());
+            tracing::error!(
+                "cannot write feeds to {}: {e}; serving them from memory",
+                mirror.dir().display()
+            );
             false
         }
     };
     let current = Arc::new(ArcSwap::from_pointee(first));
-    let (watcher, changes) = Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
-        .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
+    let (watcher, changes) =
+        Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
+            .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
     let listener = std::net::TcpListener::bind(cfg.server.listen)
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
@@ -133,7 +139,13 @@ fn rebuild_loop(
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if broken {
                 site = Site::build(cfg.clone())?;
-                publisher.publish(&site, &RebuildReport::default(), &RebuildReport::default(), started, true);
+                publisher.publish(
+                    &site,
+                    &RebuildReport::default(),
+                    &RebuildReport::default(),
+                    started,
+                    true,
+                );
             }
             if let Some(set) = &set {
                 let applied = site.apply(set);
@@ -171,7 +183,14 @@ struct Publisher {
 }
 
 impl Publisher {
-    fn publish(&mut self, site: &Site, applied: &RebuildReport, rendered: &RebuildReport, started: Instant, all: bool) {
+    fn publish(
+        &mut self,
+        site: &Site,
+        applied: &RebuildReport,
+        rendered: &RebuildReport,
+        started: Instant,
+        all: bool,
+    ) {
         let nothing = rendered.changed_files.is_empty() && rendered.removed_files.is_empty();
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
@@ -196,7 +215,10 @@ impl Publisher {
         self.mirror_ok = match written {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!("cannot update feeds in {}: {e}; serving them from memory", self.mirror.dir().display());
+                tracing::error!(
+                    "cannot update feeds in {}: {e}; serving them from memory",
+                    self.mirror.dir().display()
+                );
                 false
             }
         };

@@ -27,7 +27,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 /// Percent-encode each `/`-separated segment of a path (Chinese names stay readable in
 /// browsers, which decode them for display).
 pub fn encode_path(path: &str) -> String {
-    path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// What happened to one file, for `herald check` and the logs.
@@ -73,7 +76,8 @@ impl Bodies {
     /// Sanitised HTML of the body of `article`, links made absolute against its own URL.
     pub fn html(&self, article: &Article) -> Result<String, String> {
         let abs = self.root.join(&article.path);
-        let bytes = scan::read(&abs, self.max_file_bytes).map_err(|e| format!("{}: {e}", article.path))?;
+        let bytes =
+            scan::read(&abs, self.max_file_bytes).map_err(|e| format!("{}: {e}", article.path))?;
         let (text, _) = article::parse::decode(&bytes);
         let body = text.get(article.body_offset..).unwrap_or("");
         let base = url::Url::parse(&self.links.link(article, ""))
@@ -106,7 +110,10 @@ impl Links {
             .replace("{base_url}", &self.base_url)
             .replace("{path_no_ext}", &no_ext)
             .replace("{path}", &path)
-            .replace("{slug}", &utf8_percent_encode(&crate::slug::slugify(stem), SEGMENT).to_string())
+            .replace(
+                "{slug}",
+                &utf8_percent_encode(&crate::slug::slugify(stem), SEGMENT).to_string(),
+            )
             .replace("{id}", &utf8_percent_encode(id, SEGMENT).to_string())
     }
 
@@ -115,9 +122,15 @@ impl Links {
     fn id(&self, article: &Article, index: &Index) -> String {
         match &article.identity {
             Identity::FrontMatter(id) if looks_like_uri(id) => id.clone(),
-            Identity::FrontMatter(id) => format!("tag:{}:id/{}", self.authority, utf8_percent_encode(id, SEGMENT)),
+            Identity::FrontMatter(id) => {
+                format!("tag:{}:id/{}", self.authority, utf8_percent_encode(id, SEGMENT))
+            }
             Identity::Source(source) if index.source_is_unique(source) => {
-                format!("tag:{}:source/{}", self.authority, &blake3::hash(source.as_bytes()).to_hex()[..32])
+                format!(
+                    "tag:{}:source/{}",
+                    self.authority,
+                    &blake3::hash(source.as_bytes()).to_hex()[..32]
+                )
             }
             Identity::Source(_) | Identity::Path => {
                 format!("tag:{}:path/{}", self.authority, encode_path(&article.path))
@@ -270,7 +283,10 @@ impl Site {
             .index
             .articles()
             .filter(|a| {
-                [a.published, a.updated].iter().flatten().any(|d| d.source >= article::DateSource::Git)
+                [a.published, a.updated]
+                    .iter()
+                    .flatten()
+                    .any(|d| d.source >= article::DateSource::Git)
             })
             .cloned()
             .collect();
@@ -300,8 +316,10 @@ impl Site {
         let present: BTreeSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
         let gone: Vec<String> =
             self.stamps.keys().filter(|p| !present.contains(p.as_str())).cloned().collect();
-        let changed: Vec<SourceFile> =
-            files.into_iter().filter(|f| self.stamps.get(&f.rel) != Some(&Stamp::from(f))).collect();
+        let changed: Vec<SourceFile> = files
+            .into_iter()
+            .filter(|f| self.stamps.get(&f.rel) != Some(&Stamp::from(f)))
+            .collect();
         let mut report = RebuildReport { removed: gone.len(), ..RebuildReport::default() };
         for path in gone {
             self.forget(&path);
@@ -326,7 +344,10 @@ impl Site {
                     let found_set: BTreeSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
                     let prefix = format!("{rel}/");
                     to_forget.extend(
-                        self.stamps.keys().filter(|p| p.starts_with(&prefix) && !found_set.contains(p.as_str())).cloned(),
+                        self.stamps
+                            .keys()
+                            .filter(|p| p.starts_with(&prefix) && !found_set.contains(p.as_str()))
+                            .cloned(),
                     );
                     for f in found {
                         if self.stamps.get(&f.rel) != Some(&Stamp::from(&f)) {
@@ -342,10 +363,15 @@ impl Site {
                         // Gone (or never an article): forget it and anything that was below it.
                         let prefix = format!("{rel}/");
                         to_forget.extend(
-                            self.stamps.keys().filter(|p| **p == rel || p.starts_with(&prefix)).cloned(),
+                            self.stamps
+                                .keys()
+                                .filter(|p| **p == rel || p.starts_with(&prefix))
+                                .cloned(),
                         );
                     }
-                    Err(e) => tracing::warn!("{rel}: cannot read file information: {e}; kept as it was"),
+                    Err(e) => {
+                        tracing::warn!("{rel}: cannot read file information: {e}; kept as it was")
+                    }
                 },
             }
         }
@@ -392,7 +418,10 @@ impl Site {
                         warnings: article.warnings.iter().map(|w| w.message.clone()).collect(),
                         date_sources: Some((
                             article.published.map_or("none", |d| d.source.as_str()),
-                            article.updated.or(article.published).map_or("none", |d| d.source.as_str()),
+                            article
+                                .updated
+                                .or(article.published)
+                                .map_or("none", |d| d.source.as_str()),
                         )),
                     };
                     for w in &report.warnings {
@@ -412,7 +441,11 @@ impl Site {
                 Parsed::Skipped(reason) => {
                     tracing::warn!("{}: {reason}", file.rel);
                     self.index.remove(&file.rel);
-                    FileReport { outcome: Outcome::Skipped(reason), warnings: vec![], date_sources: None }
+                    FileReport {
+                        outcome: Outcome::Skipped(reason),
+                        warnings: vec![],
+                        date_sources: None,
+                    }
                 }
             };
             self.reports.insert(file.rel, report);
@@ -459,8 +492,10 @@ impl Site {
             }
         }
         self.fill_body_cache(&jobs);
-        let rendered: Vec<(String, FeedState, Encoded, Encoded)> =
-            jobs.par_iter().map(|(slug, category)| self.render_feed(slug, category.as_deref())).collect();
+        let rendered: Vec<(String, FeedState, Encoded, Encoded)> = jobs
+            .par_iter()
+            .map(|(slug, category)| self.render_feed(slug, category.as_deref()))
+            .collect();
         report.feeds_rendered = rendered.len();
         for (slug, state, rss, atom) in rendered {
             for (ext, doc) in [("rss", rss), ("atom", atom)] {
@@ -501,10 +536,15 @@ impl Site {
         self.body_cache.extend(rendered);
     }
 
-    fn render_feed(&self, slug: &str, category: Option<&str>) -> (String, FeedState, Encoded, Encoded) {
+    fn render_feed(
+        &self,
+        slug: &str,
+        category: Option<&str>,
+    ) -> (String, FeedState, Encoded, Encoded) {
         let articles = self.index.newest(category);
         let ids: Vec<String> = articles.iter().map(|a| self.links.id(a, &self.index)).collect();
-        let links: Vec<String> = articles.iter().zip(&ids).map(|(a, id)| self.links.link(a, id)).collect();
+        let links: Vec<String> =
+            articles.iter().zip(&ids).map(|(a, id)| self.links.link(a, id)).collect();
         let empty: Arc<str> = Arc::from("");
         let items: Vec<FeedItem<'_>> = articles
             .iter()
@@ -534,14 +574,23 @@ impl Site {
         )
     }
 
-    fn feed_meta(&self, slug: &str, category: Option<&str>, updated: Option<DateTime<Utc>>) -> FeedMeta {
+    fn feed_meta(
+        &self,
+        slug: &str,
+        category: Option<&str>,
+        updated: Option<DateTime<Utc>>,
+    ) -> FeedMeta {
         let site = &self.cfg.site;
         let feed_url = |ext: &str| format!("{}/feeds/{}.{ext}", site.base_url, encode_path(slug));
         let (title, id) = match category {
             None => (site.title.clone(), format!("tag:{}:feed/all", site.id_authority)),
             Some(name) => (
                 format!("{}: {name}", site.title),
-                format!("tag:{}:category/{}", site.id_authority, utf8_percent_encode(name, SEGMENT)),
+                format!(
+                    "tag:{}:category/{}",
+                    site.id_authority,
+                    utf8_percent_encode(name, SEGMENT)
+                ),
             ),
         };
         FeedMeta {
@@ -608,4 +657,3 @@ impl Site {
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
-

@@ -55,7 +55,11 @@ pub fn assign<'a>(
             names.iter().copied().find(|n| *n == slug).or_else(|| names.iter().copied().min())
         };
         for name in names {
-            let value = if Some(name) == plain { slug.clone() } else { format!("{slug}-{}", short_hash(name)) };
+            let value = if Some(name) == plain {
+                slug.clone()
+            } else {
+                format!("{slug}-{}", short_hash(name))
+            };
             out.insert(name.to_string(), value);
         }
     }

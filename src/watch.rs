@@ -37,15 +37,9 @@ impl ChangeSet {
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
     #[error("cannot watch {path}: {source}")]
-    Notify {
-        path: PathBuf,
-        source: notify::Error,
-    },
+    Notify { path: PathBuf, source: notify::Error },
     #[error("cannot watch {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 /// How often the watcher thread checks that the root is still the directory it watches. A
@@ -84,10 +78,8 @@ impl Watcher {
         quiet: Duration,
         max_delay: Duration,
     ) -> Result<(Watcher, Receiver<ChangeSet>), WatchError> {
-        let root = std::path::absolute(root).map_err(|source| WatchError::Io {
-            path: root.to_path_buf(),
-            source,
-        })?;
+        let root = std::path::absolute(root)
+            .map_err(|source| WatchError::Io { path: root.to_path_buf(), source })?;
         let identity = RootIdentity::of(&root).ok_or_else(|| WatchError::Io {
             path: root.clone(),
             source: std::io::ErrorKind::NotFound.into(),
@@ -98,43 +90,19 @@ impl Watcher {
         let mut inner = notify::recommended_watcher(move |event| {
             let _ = notify_tx.send(Msg::Event(event));
         })
-        .map_err(|source| WatchError::Notify {
-            path: root.clone(),
-            source,
-        })?;
+        .map_err(|source| WatchError::Notify { path: root.clone(), source })?;
         inner
             .watch(&root, RecursiveMode::Recursive)
-            .map_err(|source| WatchError::Notify {
-                path: root.clone(),
-                source,
-            })?;
+            .map_err(|source| WatchError::Notify { path: root.clone(), source })?;
 
         let (out_tx, out_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("herald-watch".into())
             .spawn(move || {
-                Debouncer {
-                    root,
-                    inner,
-                    rx,
-                    out: out_tx,
-                    quiet,
-                    max_delay,
-                    identity,
-                }
-                .run()
+                Debouncer { root, inner, rx, out: out_tx, quiet, max_delay, identity }.run()
             })
-            .map_err(|source| WatchError::Io {
-                path: PathBuf::new(),
-                source,
-            })?;
-        Ok((
-            Watcher {
-                tx,
-                thread: Some(thread),
-            },
-            out_rx,
-        ))
+            .map_err(|source| WatchError::Io { path: PathBuf::new(), source })?;
+        Ok((Watcher { tx, thread: Some(thread) }, out_rx))
     }
 }
 
@@ -151,10 +119,7 @@ impl RootIdentity {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            Some(RootIdentity {
-                dev: meta.dev(),
-                ino: meta.ino(),
-            })
+            Some(RootIdentity { dev: meta.dev(), ino: meta.ino() })
         }
         #[cfg(not(unix))]
         {
@@ -188,10 +153,7 @@ impl Debouncer {
             if let Some((first, last)) = burst {
                 deadline = deadline.min(last + self.quiet).min(first + self.max_delay);
             }
-            match self
-                .rx
-                .recv_timeout(deadline.saturating_duration_since(now))
-            {
+            match self.rx.recv_timeout(deadline.saturating_duration_since(now)) {
                 Ok(Msg::Event(event)) => {
                     let root_gone = event_removes_root(&event, &self.root);
                     if fold_kept(&mut pending, event, &self.root) {
@@ -261,10 +223,8 @@ impl Debouncer {
 fn event_removes_root(event: &notify::Result<notify::Event>, root: &Path) -> bool {
     match event {
         Ok(event) => {
-            matches!(
-                event.kind,
-                EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
-            ) && event.paths.iter().any(|p| p == root)
+            matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)))
+                && event.paths.iter().any(|p| p == root)
         }
         Err(_) => false,
     }
@@ -355,9 +315,7 @@ fn ignored(path: &Path, root: &Path, is_file: bool) -> bool {
 
 /// Editor and downloader temporaries (vim, emacs, kate, browsers, rsync-like tools).
 fn is_temporary(name: &[u8]) -> bool {
-    [&b".swp"[..], b".swx", b"~", b".tmp", b".part"]
-        .iter()
-        .any(|suffix| name.ends_with(suffix))
+    [&b".swp"[..], b".swx", b"~", b".tmp", b".part"].iter().any(|suffix| name.ends_with(suffix))
         || (name.len() >= 2 && name.starts_with(b"#") && name.ends_with(b"#"))
         || name == b"4913"
 }
@@ -391,12 +349,7 @@ mod tests {
     fn paths(set: &ChangeSet) -> Vec<String> {
         set.paths
             .iter()
-            .map(|p| {
-                p.strip_prefix(root())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+            .map(|p| p.strip_prefix(root()).unwrap().to_string_lossy().into_owned())
             .collect()
     }
 
@@ -404,10 +357,7 @@ mod tests {
     fn create_modify_and_remove_events_are_kept() {
         let set = folded(vec![
             event(EventKind::Create(CreateKind::File), &["a.md"]),
-            event(
-                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
-                &["news/b.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &["news/b.md"]),
             event(EventKind::Remove(RemoveKind::File), &["c.md"]),
             event(EventKind::Create(CreateKind::Folder), &["2021"]),
         ]);
@@ -419,10 +369,7 @@ mod tests {
     fn the_same_path_twice_is_reported_once() {
         let set = folded(vec![
             event(EventKind::Create(CreateKind::File), &["a.md"]),
-            event(
-                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
-                &["a.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &["a.md"]),
         ]);
         assert_eq!(paths(&set), ["a.md"]);
     }
@@ -430,14 +377,8 @@ mod tests {
     #[test]
     fn access_events_are_ignored() {
         let set = folded(vec![
-            event(
-                EventKind::Access(AccessKind::Open(AccessMode::Any)),
-                &["a.md"],
-            ),
-            event(
-                EventKind::Access(AccessKind::Close(AccessMode::Write)),
-                &["b.md"],
-            ),
+            event(EventKind::Access(AccessKind::Open(AccessMode::Any)), &["a.md"]),
+            event(EventKind::Access(AccessKind::Close(AccessMode::Write)), &["b.md"]),
             event(EventKind::Access(AccessKind::Read), &["c.md"]),
         ]);
         assert!(set.is_empty());
@@ -446,22 +387,10 @@ mod tests {
     #[test]
     fn metadata_only_changes_are_ignored() {
         let set = folded(vec![
-            event(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
-                &["a.md"],
-            ),
-            event(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)),
-                &["b.md"],
-            ),
-            event(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Ownership)),
-                &["c.md"],
-            ),
-            event(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
-                &["d.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)), &["a.md"]),
+            event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)), &["b.md"]),
+            event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::Ownership)), &["c.md"]),
+            event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)), &["d.md"]),
         ]);
         assert!(set.is_empty());
     }
@@ -472,10 +401,7 @@ mod tests {
             event(EventKind::Any, &["a.md"]),
             event(EventKind::Other, &["b.md"]),
             event(EventKind::Modify(ModifyKind::Any), &["c.md"]),
-            event(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)),
-                &["d.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)), &["d.md"]),
             event(EventKind::Remove(RemoveKind::Any), &["e.md"]),
         ]);
         assert_eq!(paths(&set), ["a.md", "b.md", "c.md", "d.md", "e.md"]);
@@ -493,14 +419,8 @@ mod tests {
     #[test]
     fn rename_halves_are_kept() {
         let set = folded(vec![
-            event(
-                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
-                &["old.md"],
-            ),
-            event(
-                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
-                &["new.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), &["old.md"]),
+            event(EventKind::Modify(ModifyKind::Name(RenameMode::To)), &["new.md"]),
         ]);
         assert_eq!(paths(&set), ["new.md", "old.md"]);
     }
@@ -509,10 +429,7 @@ mod tests {
     fn paths_inside_git_are_dropped() {
         let set = folded(vec![
             event(EventKind::Create(CreateKind::File), &[".git/index.lock"]),
-            event(
-                EventKind::Modify(ModifyKind::Any),
-                &[".git/objects/ab/cdef"],
-            ),
+            event(EventKind::Modify(ModifyKind::Any), &[".git/objects/ab/cdef"]),
             event(EventKind::Create(CreateKind::Folder), &[".git"]),
         ]);
         assert!(set.is_empty());
@@ -521,16 +438,10 @@ mod tests {
     #[test]
     fn hidden_files_and_folders_below_the_root_are_dropped() {
         let set = folded(vec![
-            event(
-                EventKind::Create(CreateKind::File),
-                &[".obsidian/workspace.json"],
-            ),
+            event(EventKind::Create(CreateKind::File), &[".obsidian/workspace.json"]),
             event(EventKind::Create(CreateKind::File), &["news/.foo.md"]),
             event(EventKind::Create(CreateKind::File), &["news/.#draft.md"]),
-            event(
-                EventKind::Create(CreateKind::File),
-                &["news/.draft.md.kate-swp"],
-            ),
+            event(EventKind::Create(CreateKind::File), &["news/.draft.md.kate-swp"]),
             event(EventKind::Create(CreateKind::File), &["a/.hidden/b.md"]),
         ]);
         assert!(set.is_empty());
@@ -554,14 +465,8 @@ mod tests {
             event(EventKind::Create(CreateKind::File), &["news/#a.md#"]),
             event(EventKind::Create(CreateKind::File), &["news/4913"]),
             event(EventKind::Remove(RemoveKind::File), &["news/4913"]),
-            event(
-                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
-                &["news/a.md.tmp"],
-            ),
-            event(
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                &["b.md.part", "b.md"],
-            ),
+            event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &["news/a.md.tmp"]),
+            event(EventKind::Modify(ModifyKind::Name(RenameMode::Both)), &["b.md.part", "b.md"]),
         ]);
         assert_eq!(paths(&set), ["b.md"]);
     }
@@ -569,10 +474,7 @@ mod tests {
     #[test]
     fn folders_with_temporary_looking_names_are_kept() {
         let set = folded(vec![
-            event(
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                &["4913", "archive/4913"],
-            ),
+            event(EventKind::Modify(ModifyKind::Name(RenameMode::Both)), &["4913", "archive/4913"]),
             event(EventKind::Create(CreateKind::Folder), &["backup~"]),
         ]);
         assert_eq!(paths(&set), ["4913", "archive/4913", "backup~"]);
@@ -595,18 +497,15 @@ mod tests {
 
     #[test]
     fn an_overflow_asks_for_a_rescan() {
-        let set = folded(vec![
-            Ok(Event::new(EventKind::Other).set_flag(Flag::Rescan)),
-        ]);
+        let set = folded(vec![Ok(Event::new(EventKind::Other).set_flag(Flag::Rescan))]);
         assert!(set.rescan);
         assert!(set.paths.is_empty());
     }
 
     #[test]
     fn removing_or_renaming_the_root_asks_for_a_rescan() {
-        let removed = folded(vec![Ok(
-            Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(root())
-        )]);
+        let removed =
+            folded(vec![Ok(Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(root()))]);
         assert!(removed.rescan);
         assert!(removed.paths.is_empty());
         let renamed = folded(vec![Ok(Event::new(EventKind::Modify(ModifyKind::Name(
@@ -642,9 +541,8 @@ mod tests {
         let mut union = ChangeSet::default();
         let mut count = 0;
         while !done(&union) {
-            let set = rx
-                .recv_timeout(WAIT)
-                .unwrap_or_else(|_| panic!("no change set; so far {union:?}"));
+            let set =
+                rx.recv_timeout(WAIT).unwrap_or_else(|_| panic!("no change set; so far {union:?}"));
             count += 1;
             union.paths.extend(set.paths);
             union.rescan |= set.rescan;

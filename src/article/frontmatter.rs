@@ -129,11 +129,9 @@ impl Value {
             Y::Bool(b) => Value::Bool(b),
             Y::Number(n) => Value::Number(n.to_string()),
             Y::String(s) => Value::Str(s),
-            Y::Sequence(seq) => Value::List(
-                seq.into_iter()
-                    .map(|v| Value::from_yaml(v, depth + 1))
-                    .collect(),
-            ),
+            Y::Sequence(seq) => {
+                Value::List(seq.into_iter().map(|v| Value::from_yaml(v, depth + 1)).collect())
+            }
             Y::Mapping(map) => Value::Map(
                 map.into_iter()
                     .filter_map(|(k, v)| {
@@ -160,11 +158,9 @@ impl Value {
             T::Boolean(b) => Value::Bool(b),
             T::Datetime(d) => Value::Date(d.to_string()),
             T::Array(a) => Value::List(a.into_iter().map(Value::from_toml).collect()),
-            T::Table(t) => Value::Map(
-                t.into_iter()
-                    .map(|(k, v)| (k, Value::from_toml(v)))
-                    .collect(),
-            ),
+            T::Table(t) => {
+                Value::Map(t.into_iter().map(|(k, v)| (k, Value::from_toml(v))).collect())
+            }
         }
     }
 }
@@ -178,10 +174,7 @@ pub fn parse(block: &Block<'_>) -> Result<FrontMatter, String> {
                 return Ok(FrontMatter::default());
             }
             let v: serde_norway::Value = serde_norway::from_str(block.inner).map_err(|e| {
-                format!(
-                    "front matter: not valid YAML ({}); ignored it",
-                    first_line(&e.to_string())
-                )
+                format!("front matter: not valid YAML ({}); ignored it", first_line(&e.to_string()))
             })?;
             match Value::from_yaml(v, 0) {
                 Value::Map(m) => m,
@@ -196,25 +189,16 @@ pub fn parse(block: &Block<'_>) -> Result<FrontMatter, String> {
         }
         Kind::Toml => {
             let t: toml::Table = toml::from_str(block.inner).map_err(|e| {
-                format!(
-                    "front matter: not valid TOML ({}); ignored it",
-                    first_line(&e.to_string())
-                )
+                format!("front matter: not valid TOML ({}); ignored it", first_line(&e.to_string()))
             })?;
-            t.into_iter()
-                .map(|(k, v)| (k, Value::from_toml(v)))
-                .collect()
+            t.into_iter().map(|(k, v)| (k, Value::from_toml(v))).collect()
         }
     };
     Ok(read_keys(map))
 }
 
 fn first_line(s: &str) -> String {
-    let line = s
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
+    let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
     let mut out: String = line.chars().take(160).collect();
     if out.len() < line.len() {
         out.push('…');
@@ -325,10 +309,8 @@ fn text_value(key: &str, v: &Value, problems: &mut Vec<String>) -> Option<String
         Value::Bool(b) => Some(b.to_string()),
         Value::Null => None,
         other => {
-            problems.push(format!(
-                "front matter: `{key}` is {}, not text; ignored it",
-                other.kind()
-            ));
+            problems
+                .push(format!("front matter: `{key}` is {}, not text; ignored it", other.kind()));
             None
         }
     }
@@ -336,11 +318,7 @@ fn text_value(key: &str, v: &Value, problems: &mut Vec<String>) -> Option<String
 
 fn list_value(key: &str, v: &Value, problems: &mut Vec<String>) -> Vec<String> {
     match v {
-        Value::Str(s) => s
-            .split(',')
-            .map(collapse_whitespace)
-            .filter(|s| !s.is_empty())
-            .collect(),
+        Value::Str(s) => s.split(',').map(collapse_whitespace).filter(|s| !s.is_empty()).collect(),
         Value::Number(s) => vec![s.clone()],
         Value::Null => Vec::new(),
         Value::List(items) => {
@@ -460,12 +438,8 @@ fn parse_any(s: &str) -> Option<DateTime<Utc>> {
             return Some(d.with_timezone(&Utc));
         }
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+    {
         if let Ok(d) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(d.and_utc());
         }
@@ -492,14 +466,8 @@ mod tests {
              source: https://example.org/p/7\nauthor:\n  name: 小明\ndescription: 短短的介绍\n---\nbody")
             .unwrap();
         assert_eq!(f.title.as_deref(), Some("春天来了"));
-        assert_eq!(
-            f.date,
-            Some(Utc.with_ymd_and_hms(2021, 3, 3, 21, 6, 7).unwrap())
-        );
-        assert_eq!(
-            f.updated,
-            Some(Utc.with_ymd_and_hms(2021, 3, 5, 0, 0, 0).unwrap())
-        );
+        assert_eq!(f.date, Some(Utc.with_ymd_and_hms(2021, 3, 3, 21, 6, 7).unwrap()));
+        assert_eq!(f.updated, Some(Utc.with_ymd_and_hms(2021, 3, 5, 0, 0, 0).unwrap()));
         assert_eq!(f.categories, ["新闻", "News"]);
         assert_eq!(f.tags, ["a", "b"]);
         assert!(f.draft);
@@ -512,20 +480,12 @@ mod tests {
 
     #[test]
     fn toml_front_matter_reads_native_datetimes() {
-        let f = fm(
-            "+++\ntitle = \"Autumn\"\ndate = 2020-10-01T08:00:00Z\nupdated = 2020-10-02\n\
-                    category = \"Essays\"\n+++\n",
-        )
+        let f = fm("+++\ntitle = \"Autumn\"\ndate = 2020-10-01T08:00:00Z\nupdated = 2020-10-02\n\
+                    category = \"Essays\"\n+++\n")
         .unwrap();
         assert_eq!(f.title.as_deref(), Some("Autumn"));
-        assert_eq!(
-            f.date,
-            Some(Utc.with_ymd_and_hms(2020, 10, 1, 8, 0, 0).unwrap())
-        );
-        assert_eq!(
-            f.updated,
-            Some(Utc.with_ymd_and_hms(2020, 10, 2, 0, 0, 0).unwrap())
-        );
+        assert_eq!(f.date, Some(Utc.with_ymd_and_hms(2020, 10, 1, 8, 0, 0).unwrap()));
+        assert_eq!(f.updated, Some(Utc.with_ymd_and_hms(2020, 10, 2, 0, 0, 0).unwrap()));
         assert_eq!(f.categories, ["Essays"]);
     }
 
@@ -535,52 +495,28 @@ mod tests {
             .unwrap();
         assert_eq!(f.title, None);
         assert!(f.problems.iter().any(|p| p.contains("`title` is a list")));
-        assert!(f
-            .date_problem
-            .unwrap()
-            .contains("`date` is not a date (\"2021-13-45\")"));
+        assert!(f.date_problem.unwrap().contains("`date` is not a date (\"2021-13-45\")"));
         assert!(!f.draft);
         assert!(f.problems.iter().any(|p| p.contains("`draft`")));
-        assert!(f
-            .problems
-            .iter()
-            .any(|p| p.contains("`source` is not an http(s) URL")));
+        assert!(f.problems.iter().any(|p| p.contains("`source` is not an http(s) URL")));
     }
 
     #[test]
     fn dates_outside_1970_to_9999_are_refused() {
         assert!(matches!(parse_date("1969-12-31"), DateCheck::OutOfRange));
         assert!(matches!(parse_date("2021-02-29"), DateCheck::NotADate));
-        assert!(matches!(
-            parse_date("2024-02-29T10:00:00+02:00"),
-            DateCheck::Ok(_)
-        ));
+        assert!(matches!(parse_date("2024-02-29T10:00:00+02:00"), DateCheck::Ok(_)));
         assert!(matches!(parse_date("2024-02-29 10:00"), DateCheck::Ok(_)));
-        assert!(matches!(
-            parse_date("2024-02-29 10:00:00 +0800"),
-            DateCheck::Ok(_)
-        ));
-        assert!(matches!(
-            parse_date("2024-02-29 10:00:00 UTC"),
-            DateCheck::Ok(_)
-        ));
+        assert!(matches!(parse_date("2024-02-29 10:00:00 +0800"), DateCheck::Ok(_)));
+        assert!(matches!(parse_date("2024-02-29 10:00:00 UTC"), DateCheck::Ok(_)));
     }
 
     #[test]
     fn invalid_yaml_and_unterminated_blocks_are_errors_not_panics() {
-        assert!(fm("---\ntitle: [unclosed\n---\n")
-            .unwrap_err()
-            .contains("not valid YAML"));
-        assert!(fm("---\n- just\n- a list\n---\n")
-            .unwrap_err()
-            .contains("not a map"));
-        assert!(fm("+++\ntitle = \n+++\n")
-            .unwrap_err()
-            .contains("not valid TOML"));
-        assert!(matches!(
-            find("---\ntitle: x\n"),
-            Found::Unterminated(Kind::Yaml)
-        ));
+        assert!(fm("---\ntitle: [unclosed\n---\n").unwrap_err().contains("not valid YAML"));
+        assert!(fm("---\n- just\n- a list\n---\n").unwrap_err().contains("not a map"));
+        assert!(fm("+++\ntitle = \n+++\n").unwrap_err().contains("not valid TOML"));
+        assert!(matches!(find("---\ntitle: x\n"), Found::Unterminated(Kind::Yaml)));
         assert!(matches!(find("----\n"), Found::None));
     }
 }

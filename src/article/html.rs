@@ -100,10 +100,7 @@ mod tests {
                 "span",
                 "section",
             ];
-            assert!(
-                allowed.contains(&name.as_str()),
-                "element {name:?} survived in {html:?}"
-            );
+            assert!(allowed.contains(&name.as_str()), "element {name:?} survived in {html:?}");
             for bad in [
                 " on",
                 "javascript:",
@@ -114,27 +111,18 @@ mod tests {
                 "srcdoc",
                 "formaction",
             ] {
-                assert!(
-                    !tag.contains(bad),
-                    "{bad:?} survived in tag {tag:?} of {html:?}"
-                );
+                assert!(!tag.contains(bad), "{bad:?} survived in tag {tag:?} of {html:?}");
             }
             rest = &rest[close..];
         }
         let lower = html.to_ascii_lowercase();
-        assert!(
-            !lower.contains("<script") && !lower.contains("<iframe"),
-            "{html:?}"
-        );
+        assert!(!lower.contains("<script") && !lower.contains("<iframe"), "{html:?}");
     }
 
     #[test]
     fn gfm_features_are_rendered() {
         let html = r("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text\n\n- [x] done\n- [ ] todo\n\nNote[^1].\n\n[^1]: 脚注。\n");
-        assert!(
-            html.contains("<table>") && html.contains("<td>1</td>"),
-            "{html}"
-        );
+        assert!(html.contains("<table>") && html.contains("<td>1</td>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
         assert!(html.contains("☑ done") && html.contains("☐ todo"), "{html}");
         assert!(html.contains("脚注。"), "{html}");
@@ -144,18 +132,9 @@ mod tests {
     fn relative_links_and_images_become_absolute_with_safe_rel() {
         let html =
             r("[下一篇](next.md) ![图](img/a.png) [abs](/root.md) [ext](https://other.org/x)");
-        assert!(
-            html.contains(r#"href="https://example.org/articles/2021/next.md""#),
-            "{html}"
-        );
-        assert!(
-            html.contains(r#"src="https://example.org/articles/2021/img/a.png""#),
-            "{html}"
-        );
-        assert!(
-            html.contains(r#"href="https://example.org/root.md""#),
-            "{html}"
-        );
+        assert!(html.contains(r#"href="https://example.org/articles/2021/next.md""#), "{html}");
+        assert!(html.contains(r#"src="https://example.org/articles/2021/img/a.png""#), "{html}");
+        assert!(html.contains(r#"href="https://example.org/root.md""#), "{html}");
         assert!(html.contains(r#"href="https://other.org/x""#), "{html}");
         assert!(html.contains(r#"rel="noopener noreferrer""#), "{html}");
     }

@@ -57,9 +57,7 @@ pub struct Warning {
 
 impl Warning {
     pub fn new(message: impl Into<String>) -> Self {
-        Warning {
-            message: message.into(),
-        }
+        Warning { message: message.into() }
     }
 }
 
@@ -113,9 +111,6 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions {
-            summary_chars: 300,
-            default_category: "uncategorized".into(),
-        }
+        ParseOptions { summary_chars: 300, default_category: "uncategorized".into() }
     }
 }

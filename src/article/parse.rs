@@ -31,19 +31,9 @@ const BINARY_SAMPLE: usize = 4096;
 pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        Cow::Owned(decode_utf16(
-            rest,
-            u16::from_le_bytes,
-            "UTF-16LE",
-            &mut warnings,
-        ))
+        Cow::Owned(decode_utf16(rest, u16::from_le_bytes, "UTF-16LE", &mut warnings))
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        Cow::Owned(decode_utf16(
-            rest,
-            u16::from_be_bytes,
-            "UTF-16BE",
-            &mut warnings,
-        ))
+        Cow::Owned(decode_utf16(rest, u16::from_be_bytes, "UTF-16BE", &mut warnings))
     } else {
         let (skip, b) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(rest) => (3, rest),
@@ -100,9 +90,7 @@ fn decode_utf16(
     }
     let mut msg = format!("file is {name}; decoded it to UTF-8");
     if bad > 0 {
-        msg.push_str(&format!(
-            " ({bad} unpaired surrogates replaced with U+FFFD)"
-        ));
+        msg.push_str(&format!(" ({bad} unpaired surrogates replaced with U+FFFD)"));
     }
     if bytes.len() % 2 == 1 {
         msg.push_str(" (dropped a trailing odd byte)");
@@ -232,10 +220,7 @@ fn line_at(text: &str, pos: usize) -> Option<Line<'_>> {
         return None;
     }
     let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-    Some(Line {
-        text: &text[pos..end],
-        next: (end + 1).min(text.len()),
-    })
+    Some(Line { text: &text[pos..end], next: (end + 1).min(text.len()) })
 }
 
 fn next_nonblank(text: &str, mut pos: usize) -> Option<Line<'_>> {
@@ -273,11 +258,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             }
         }
         frontmatter::Found::Unterminated(kind) => {
-            let fence = if kind == frontmatter::Kind::Yaml {
-                "---"
-            } else {
-                "+++"
-            };
+            let fence = if kind == frontmatter::Kind::Yaml { "---" } else { "+++" };
             warnings.push(Warning::new(format!(
                 "front matter: the `{fence}` on line 1 is never closed; read the file as if it had no front matter"
             )));
@@ -285,10 +266,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         frontmatter::Found::None => {}
     }
     warnings.extend(fm.problems.drain(..).map(Warning::new));
-    let fm_title = fm
-        .title
-        .take()
-        .map(|t| collapse_whitespace(&strip_wiki(&t)));
+    let fm_title = fm.title.take().map(|t| collapse_whitespace(&strip_wiki(&t)));
 
     // Navigation header.
     let mut nav = false;
@@ -306,12 +284,8 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     }
     if text[pos..].trim().is_empty() && fm_title.is_none() {
         return Parsed::Skipped(
-            if nav {
-                "only a navigation header"
-            } else {
-                "only front matter, no title or text"
-            }
-            .into(),
+            if nav { "only a navigation header" } else { "only front matter, no title or text" }
+                .into(),
         );
     }
     if is_index_page(&text[pos..]) {
@@ -323,7 +297,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     if let Some(line) = next_nonblank(text, pos) {
         if let Some((level, content)) = atx_heading(line.text) {
             let plain = inline_plain(content);
-            if level <= 2 && fm_title.as_ref().map_or(true, |t| *t == plain) {
+            if level <= 2 && fm_title.as_ref().is_none_or(|t| *t == plain) {
                 heading = Some(plain);
                 pos = line.next;
             }
@@ -385,15 +359,12 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         let para = first_paragraph(body, opts.summary_chars.max(FALLBACK_TITLE_CHARS + 1));
         if para.is_empty() {
             title = file_stem(path).to_string();
-            warnings.push(Warning::new(
-                "empty title and no text to take one from; used the file name",
-            ));
+            warnings
+                .push(Warning::new("empty title and no text to take one from; used the file name"));
         } else {
             title = para.clone();
             cut_words(&mut title, FALLBACK_TITLE_CHARS);
-            warnings.push(Warning::new(
-                "empty title; used the first words of the text",
-            ));
+            warnings.push(Warning::new("empty title; used the first words of the text"));
         }
         first_text = Some(para);
     }
@@ -426,34 +397,18 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     }
     if categories.is_empty() {
         let default = opts.default_category.trim();
-        categories.push(
-            if default.is_empty() {
-                "uncategorized"
-            } else {
-                default
-            }
-            .to_string(),
-        );
+        categories.push(if default.is_empty() { "uncategorized" } else { default }.to_string());
     }
 
     // Dates.
     let file_date = file_name_date(path);
     let mut published = None;
     if let Some(at) = fm.date {
-        published = Some(Dated {
-            at,
-            source: DateSource::FrontMatter,
-        });
+        published = Some(Dated { at, source: DateSource::FrontMatter });
     } else if let Some(at) = tag.date {
-        published = Some(Dated {
-            at,
-            source: DateSource::TagLine,
-        });
+        published = Some(Dated { at, source: DateSource::TagLine });
     } else if let Ok(Some(at)) = file_date {
-        published = Some(Dated {
-            at,
-            source: DateSource::FileName,
-        });
+        published = Some(Dated { at, source: DateSource::FileName });
     }
     if let Some(problem) = fm.date_problem.take() {
         let fallback = match published {
@@ -467,10 +422,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             warnings.push(Warning::new(problem));
         }
     }
-    let updated = fm.updated.map(|at| Dated {
-        at,
-        source: DateSource::FrontMatter,
-    });
+    let updated = fm.updated.map(|at| Dated { at, source: DateSource::FrontMatter });
     if let Some(problem) = fm.updated_problem.take() {
         warnings.push(Warning::new(format!("{problem}; ignored it")));
     }
@@ -548,12 +500,8 @@ fn file_name_date(path: &str) -> Result<Option<DateTime<Utc>>, String> {
     }
     let shown = &stem[..len];
     match NaiveDate::from_ymd_opt(y as i32, m, d) {
-        None => Err(format!(
-            "file name: `{shown}` is not a calendar date; ignored it"
-        )),
-        Some(_) if y < 1970 => Err(format!(
-            "file name: date `{shown}` is before 1970; ignored it"
-        )),
+        None => Err(format!("file name: `{shown}` is not a calendar date; ignored it")),
+        Some(_) if y < 1970 => Err(format!("file name: date `{shown}` is before 1970; ignored it")),
         Some(date) => Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
     }
 }
@@ -626,10 +574,7 @@ fn is_nav_line(line: &str) -> bool {
             .count();
         last_end = end;
     }
-    leftover += t[last_end..]
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '|')
-        .count();
+    leftover += t[last_end..].chars().filter(|c| !c.is_whitespace() && *c != '|').count();
     count > 0 && linked > 0 && leftover <= 3.max(t.chars().count() / 5)
 }
 

@@ -123,11 +123,7 @@ fn us_date(s: &str) -> DateParse<'_> {
             i += 1;
         }
         let len = i - start;
-        let ok = if k < 2 {
-            (1..=2).contains(&len)
-        } else {
-            len == 4
-        };
+        let ok = if k < 2 { (1..=2).contains(&len) } else { len == 4 };
         if !ok {
             return DateParse::None;
         }
@@ -191,12 +187,8 @@ fn time_after(s: &str, i: usize) -> (Result<NaiveTime, ()>, usize) {
     let word = after.trim_start();
     let ampm = word.get(..2).unwrap_or("");
     if ampm.eq_ignore_ascii_case("AM") || ampm.eq_ignore_ascii_case("PM") {
-        let boundary = word
-            .get(2..)
-            .unwrap_or("")
-            .chars()
-            .next()
-            .map_or(true, |c| !c.is_alphanumeric());
+        let boundary =
+            word.get(2..).unwrap_or("").chars().next().is_none_or(|c| !c.is_alphanumeric());
         if boundary {
             if !(1..=12).contains(&h) {
                 bad = true;
@@ -212,15 +204,13 @@ fn time_after(s: &str, i: usize) -> (Result<NaiveTime, ()>, usize) {
     let ws = after.len() - after.trim_start().len();
     let word = after.trim_start();
     for zone in ["UTC", "GMT", "Z"] {
-        if word
-            .get(..zone.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(zone))
+        if word.get(..zone.len()).is_some_and(|w| w.eq_ignore_ascii_case(zone))
             && word
                 .get(zone.len()..)
                 .unwrap_or("")
                 .chars()
                 .next()
-                .map_or(true, |c| !c.is_alphanumeric())
+                .is_none_or(|c| !c.is_alphanumeric())
         {
             end += ws + zone.len();
             break;
@@ -245,10 +235,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.category.as_deref(), Some("极光农场-North"));
-        assert_eq!(
-            t.source.as_deref(),
-            Some("https://gnews.org/zh-hans/12345/")
-        );
+        assert_eq!(t.source.as_deref(), Some("https://gnews.org/zh-hans/12345/"));
         assert_eq!(t.date, None);
     }
 
@@ -259,10 +246,7 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(
-            t.date,
-            Some(Utc.with_ymd_and_hms(2024, 4, 2, 15, 57, 0).unwrap())
-        );
+        assert_eq!(t.date, Some(Utc.with_ymd_and_hms(2024, 4, 2, 15, 57, 0).unwrap()));
         assert_eq!(t.category.as_deref(), Some("海边农场 Seaside"));
         assert_eq!(t.source.as_deref(), Some("https://e.org/a/9"));
     }
@@ -270,26 +254,17 @@ mod tests {
     #[test]
     fn tag_line_with_only_a_date_has_no_category() {
         let t = parse_tag_line("`4/2/2024 12:30 PM UTC `", false).unwrap();
-        assert_eq!(
-            t.date,
-            Some(Utc.with_ymd_and_hms(2024, 4, 2, 12, 30, 0).unwrap())
-        );
+        assert_eq!(t.date, Some(Utc.with_ymd_and_hms(2024, 4, 2, 12, 30, 0).unwrap()));
         assert_eq!(t.category, None);
         let t = parse_tag_line("`12/31/2023 12:05 AM UTC`", false).unwrap();
-        assert_eq!(
-            t.date,
-            Some(Utc.with_ymd_and_hms(2023, 12, 31, 0, 5, 0).unwrap())
-        );
+        assert_eq!(t.date, Some(Utc.with_ymd_and_hms(2023, 12, 31, 0, 5, 0).unwrap()));
     }
 
     #[test]
     fn tag_line_with_author_gives_author_and_date() {
         let t = parse_tag_line("`@someone_1 4/4/2023 1:13 AM UTC`", true).unwrap();
         assert_eq!(t.author.as_deref(), Some("someone_1"));
-        assert_eq!(
-            t.date,
-            Some(Utc.with_ymd_and_hms(2023, 4, 4, 1, 13, 0).unwrap())
-        );
+        assert_eq!(t.date, Some(Utc.with_ymd_and_hms(2023, 4, 4, 1, 13, 0).unwrap()));
         assert_eq!(t.category, None);
     }
 

@@ -96,11 +96,7 @@ pub fn cut_words(s: &mut String, max: usize) -> bool {
     }
     s.pop(); // the ellipsis
     let kept = s.chars().count();
-    if let Some((i, _)) = s
-        .char_indices()
-        .rev()
-        .take(20.min(kept))
-        .find(|(_, c)| c.is_whitespace())
+    if let Some((i, _)) = s.char_indices().rev().take(20.min(kept)).find(|(_, c)| c.is_whitespace())
     {
         s.truncate(i);
         let trimmed = s.trim_end().len();
@@ -231,10 +227,7 @@ mod tests {
 
     #[test]
     fn wiki_markup_becomes_its_word() {
-        assert_eq!(
-            strip_wiki("据说[[zh:美国]]和[[法国]]都同意"),
-            "据说美国和法国都同意"
-        );
+        assert_eq!(strip_wiki("据说[[zh:美国]]和[[法国]]都同意"), "据说美国和法国都同意");
     }
 
     #[test]
@@ -282,10 +275,7 @@ mod tests {
 
     #[test]
     fn first_paragraph_falls_back_to_list_text() {
-        assert_eq!(
-            first_paragraph("- first item\n- second\n", 100),
-            "first item"
-        );
+        assert_eq!(first_paragraph("- first item\n- second\n", 100), "first item");
         assert_eq!(first_paragraph("", 100), "");
     }
 }

@@ -15,19 +15,11 @@ use atom_syndication::{
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 
 fn person(name: &str) -> Person {
-    Person {
-        name: clean(name),
-        ..Person::default()
-    }
+    Person { name: clean(name), ..Person::default() }
 }
 
 fn link(rel: &str, mime: &str, href: &str) -> Link {
-    Link {
-        href: clean(href),
-        rel: rel.into(),
-        mime_type: Some(mime.into()),
-        ..Link::default()
-    }
+    Link { href: clean(href), rel: rel.into(), mime_type: Some(mime.into()), ..Link::default() }
 }
 
 fn entry(meta: &FeedMeta, it: &FeedItem<'_>) -> Entry {
@@ -45,10 +37,7 @@ fn entry(meta: &FeedMeta, it: &FeedItem<'_>) -> Entry {
         authors: vec![person(super::author(meta, a))],
         categories: super::categories(a)
             .into_iter()
-            .map(|term| Category {
-                term: clean(term),
-                ..Category::default()
-            })
+            .map(|term| Category { term: clean(term), ..Category::default() })
             .collect(),
         links,
         summary: (!summary.is_empty()).then(|| Text::plain(clean(summary))),
@@ -70,30 +59,19 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         id: clean(&meta.id),
         updated: super::feed_updated(meta).fixed_offset(),
         authors: vec![person(&meta.default_author)],
-        generator: Some(Generator {
-            value: clean(&meta.generator),
-            ..Generator::default()
-        }),
+        generator: Some(Generator { value: clean(&meta.generator), ..Generator::default() }),
         links: vec![
             link("self", "application/atom+xml", &meta.atom_url),
             link("alternate", "text/html", &meta.html_url),
         ],
         subtitle: (!description.is_empty()).then(|| Text::plain(clean(description))),
-        lang: meta
-            .language
-            .as_deref()
-            .map(clean)
-            .filter(|l| !l.trim().is_empty()),
+        lang: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         entries: items.iter().map(|it| entry(meta, it)).collect(),
         ..Feed::default()
     };
-    let config = WriteConfig {
-        write_document_declaration: true,
-        indent_size: Some(2),
-    };
-    let mut out = feed
-        .write_with_config(Vec::new(), config)
-        .expect("writing XML into a Vec cannot fail");
+    let config = WriteConfig { write_document_declaration: true, indent_size: Some(2) };
+    let mut out =
+        feed.write_with_config(Vec::new(), config).expect("writing XML into a Vec cannot fail");
     out.push(b'\n');
     out
 }
@@ -182,13 +160,7 @@ mod tests {
             );
             assert_eq!(e.links.len(), 1 + usize::from(source_url(a).is_some()));
             let cats: Vec<&str> = e.categories.iter().map(|c| c.term.as_str()).collect();
-            assert_eq!(
-                cats,
-                categories(a)
-                    .iter()
-                    .map(|c| xml_clean(c))
-                    .collect::<Vec<_>>()
-            );
+            assert_eq!(cats, categories(a).iter().map(|c| xml_clean(c)).collect::<Vec<_>>());
             let summary = xml_clean(a.summary.trim());
             assert_eq!(
                 e.summary.as_ref().map(|s| s.value.as_str()),
@@ -210,11 +182,7 @@ mod tests {
             Some(at(2021, 3, 5, 0, 0, 0).fixed_offset()),
             "falls back to updated"
         );
-        assert_eq!(
-            feed.entries[3].updated,
-            crate::render::epoch(),
-            "no dates at all: epoch"
-        );
+        assert_eq!(feed.entries[3].updated, crate::render::epoch(), "no dates at all: epoch");
     }
 
     #[test]
@@ -230,22 +198,13 @@ mod tests {
         for (e, f) in feed.entries.iter().zip(&fx) {
             let a = &f.article;
             assert_eq!(e.id, f.id);
-            assert_eq!(
-                e.title.as_ref().unwrap().content,
-                xml_clean(&a.title).trim()
-            );
+            assert_eq!(e.title.as_ref().unwrap().content, xml_clean(&a.title).trim());
             assert_eq!(e.links[0].href, f.link);
             assert_eq!(e.links[0].rel.as_deref(), Some("alternate"));
             assert_eq!(e.published, Some(published(a)));
             assert_eq!(e.updated, Some(updated(a)));
             let cats: Vec<&str> = e.categories.iter().map(|c| c.term.as_str()).collect();
-            assert_eq!(
-                cats,
-                categories(a)
-                    .iter()
-                    .map(|c| xml_clean(c))
-                    .collect::<Vec<_>>()
-            );
+            assert_eq!(cats, categories(a).iter().map(|c| xml_clean(c)).collect::<Vec<_>>());
             let summary = xml_clean(a.summary.trim());
             assert_eq!(
                 e.summary.as_ref().map(|s| s.content.as_str()),

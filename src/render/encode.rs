@@ -37,10 +37,7 @@ impl Representation {
     fn new(bytes: Vec<u8>, suffix: &str) -> Self {
         let hash = blake3::hash(&bytes).to_hex();
         let etag = format!("\"{}{suffix}\"", &hash.as_str()[..20]);
-        Representation {
-            bytes: Bytes::from(bytes),
-            etag,
-        }
+        Representation { bytes: Bytes::from(bytes), etag }
     }
 }
 
@@ -61,10 +58,7 @@ pub fn gzip(body: &[u8]) -> Vec<u8> {
     let mut enc = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(
-            Vec::with_capacity(body.len() / 3 + 64),
-            flate2::Compression::new(GZIP_LEVEL),
-        );
+        .write(Vec::with_capacity(body.len() / 3 + 64), flate2::Compression::new(GZIP_LEVEL));
     enc.write_all(body).expect("writing into a Vec cannot fail");
     enc.finish().expect("writing into a Vec cannot fail")
 }
@@ -189,11 +183,7 @@ pub fn choose(accept_encoding: Option<&str>) -> Coding {
     let identity = identity.or(star).unwrap_or(1);
     // Candidates in tie-break order; the first with the highest weight wins.
     let mut best = (Coding::Identity, 0);
-    for (coding, q) in [
-        (Coding::Br, br),
-        (Coding::Gzip, gzip),
-        (Coding::Identity, identity),
-    ] {
+    for (coding, q) in [(Coding::Br, br), (Coding::Gzip, gzip), (Coding::Identity, identity)] {
         if q > best.1 {
             best = (coding, q);
         }
@@ -208,26 +198,18 @@ mod tests {
     use std::io::Read;
 
     fn encoded(body: &[u8]) -> Encoded {
-        Encoded::new(
-            body.to_vec(),
-            "application/rss+xml; charset=utf-8",
-            at(2021, 3, 5, 0, 0, 0),
-        )
+        Encoded::new(body.to_vec(), "application/rss+xml; charset=utf-8", at(2021, 3, 5, 0, 0, 0))
     }
 
     fn gunzip(b: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(b)
-            .read_to_end(&mut out)
-            .unwrap();
+        flate2::read::GzDecoder::new(b).read_to_end(&mut out).unwrap();
         out
     }
 
     fn unbrotli(b: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        brotli::Decompressor::new(b, 4096)
-            .read_to_end(&mut out)
-            .unwrap();
+        brotli::Decompressor::new(b, 4096).read_to_end(&mut out).unwrap();
         out
     }
 
@@ -261,11 +243,7 @@ mod tests {
         let b = encoded(&body);
         assert_eq!(a, b, "same input, same bytes and tags");
         for (r, suffix) in [(&a.identity, "\""), (&a.gzip, "-gz\""), (&a.br, "-br\"")] {
-            assert!(
-                r.etag.starts_with('"') && r.etag.ends_with(suffix),
-                "{}",
-                r.etag
-            );
+            assert!(r.etag.starts_with('"') && r.etag.ends_with(suffix), "{}", r.etag);
             assert!(!r.etag.starts_with("W/"));
             assert_eq!(r.etag.len(), 22 + suffix.len() - 1);
         }
@@ -280,10 +258,7 @@ mod tests {
         // Pinned: a change here means every client cache is invalidated (or, worse, the
         // compressors stopped being deterministic). blake3("Herald") is a fixed value.
         let e = encoded(b"Herald");
-        assert_eq!(
-            e.identity.etag,
-            format!("\"{}\"", &blake3::hash(b"Herald").to_hex()[..20])
-        );
+        assert_eq!(e.identity.etag, format!("\"{}\"", &blake3::hash(b"Herald").to_hex()[..20]));
         assert_eq!(e.identity.etag, "\"1b6c6789678f42cb817c\"");
         assert_eq!(e.gzip.etag, "\"f291caac9f7af6963988-gz\"");
         assert_eq!(e.br.etag, "\"dc7e0594476417cb04d1-br\"");
@@ -333,14 +308,10 @@ mod tests {
             "。",
             "，",
         ];
-        let mut x = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let mut out = String::from("<p>");
         for i in 0..words {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             out.push_str(VOCAB[(x >> 33) as usize % VOCAB.len()]);
             out.push_str(if i % 60 == 59 { "</p>\n<p>" } else { " " });
         }
@@ -418,11 +389,7 @@ mod tests {
     #[test]
     fn pick_q_values() {
         assert_eq!(pick(Some("br;q=0.5, gzip;q=0.8")), Some("gzip"));
-        assert_eq!(
-            pick(Some("br;q=0.8, gzip;q=0.8")),
-            Some("br"),
-            "tie prefers br"
-        );
+        assert_eq!(pick(Some("br;q=0.8, gzip;q=0.8")), Some("br"), "tie prefers br");
         assert_eq!(
             pick(Some("gzip;q=1.0, identity;q=1")),
             Some("gzip"),
@@ -437,27 +404,15 @@ mod tests {
         );
         assert_eq!(pick(Some("gzip;q=0.5, identity;q=0.9")), None);
         assert_eq!(pick(Some("br;q=0.000, gzip;q=0.0")), None);
-        assert_eq!(
-            pick(Some("gzip;q=0.5, gzip;q=0.9, br;q=0.7")),
-            Some("gzip"),
-            "max of repeats"
-        );
+        assert_eq!(pick(Some("gzip;q=0.5, gzip;q=0.9, br;q=0.7")), Some("gzip"), "max of repeats");
     }
 
     #[test]
     fn pick_wildcard() {
         assert_eq!(pick(Some("*")), Some("br"));
-        assert_eq!(
-            pick(Some("*;q=0.5, br;q=0.4")),
-            Some("gzip"),
-            "* covers unlisted gzip"
-        );
+        assert_eq!(pick(Some("*;q=0.5, br;q=0.4")), Some("gzip"), "* covers unlisted gzip");
         assert_eq!(pick(Some("br;q=0, *")), Some("gzip"));
-        assert_eq!(
-            pick(Some("*;q=0")),
-            None,
-            "nothing acceptable: identity anyway"
-        );
+        assert_eq!(pick(Some("*;q=0")), None, "nothing acceptable: identity anyway");
         assert_eq!(pick(Some("*;q=0, gzip")), Some("gzip"));
         assert_eq!(
             pick(Some("identity;q=0")),
@@ -498,17 +453,9 @@ mod tests {
         ] {
             let _ = pick(Some(h));
         }
-        assert_eq!(
-            pick(Some("br;q=abc, gzip")),
-            Some("gzip"),
-            "a member with a bad q is skipped"
-        );
+        assert_eq!(pick(Some("br;q=abc, gzip")), Some("gzip"), "a member with a bad q is skipped");
         assert_eq!(pick(Some("br;q=1.5")), Some("br"), "q above 1 clamps");
-        assert_eq!(
-            pick(Some("br;level=5")),
-            Some("br"),
-            "unknown params ignored"
-        );
+        assert_eq!(pick(Some("br;level=5")), Some("br"), "unknown params ignored");
         assert_eq!(pick(Some(",gzip,,")), Some("gzip"));
         assert_eq!(pick(Some("gzip;q=\"0.5\", br;q=0.4")), Some("gzip"));
     }

@@ -11,10 +11,7 @@ pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
 }
 
 fn dated(at: DateTime<Utc>) -> Option<Dated> {
-    Some(Dated {
-        at,
-        source: DateSource::FrontMatter,
-    })
+    Some(Dated { at, source: DateSource::FrontMatter })
 }
 
 /// One fixture item: the article plus what the index would resolve for it.
@@ -77,22 +74,13 @@ pub fn fixtures() -> Vec<Fixture> {
     nasty.published = dated(at(2021, 2, 1, 12, 0, 0) + chrono::Duration::milliseconds(789));
     nasty.summary = "Ends a CDATA section: ]]> and has &amp; < > \"quotes\" \u{1}bell".into();
 
-    let mut plain = article(
-        "en/2021/03/no-dates.md",
-        "No dates, odd source",
-        &["News"],
-        &[],
-    );
+    let mut plain = article("en/2021/03/no-dates.md", "No dates, odd source", &["News"], &[]);
     plain.updated = dated(at(2021, 3, 5, 0, 0, 0));
     plain.source = Some("not a url".into());
     plain.author = Some("  ".into());
 
-    let mut permalink = article(
-        "en/2021/03/permalink.md",
-        "Permalink guid",
-        &["Tech & Science"],
-        &["rust"],
-    );
+    let mut permalink =
+        article("en/2021/03/permalink.md", "Permalink guid", &["Tech & Science"], &["rust"]);
     permalink.source = Some("http://example.com/original?a=1&b=2".into());
     permalink.author = Some("Jane Doe".into());
     permalink.summary = "Plain English summary.".into();

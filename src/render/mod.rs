@@ -84,22 +84,12 @@ pub(crate) fn seconds(at: DateTime<Utc>) -> DateTime<Utc> {
 
 /// The item's publication time: `published`, else `updated`, else the epoch.
 pub fn published(article: &Article) -> DateTime<Utc> {
-    seconds(
-        article
-            .published
-            .or(article.updated)
-            .map_or_else(epoch, |d| d.at),
-    )
+    seconds(article.published.or(article.updated).map_or_else(epoch, |d| d.at))
 }
 
 /// The item's last-modified time: `updated`, else `published`, else the epoch.
 pub fn updated(article: &Article) -> DateTime<Utc> {
-    seconds(
-        article
-            .updated
-            .or(article.published)
-            .map_or_else(epoch, |d| d.at),
-    )
+    seconds(article.updated.or(article.published).map_or_else(epoch, |d| d.at))
 }
 
 /// The feed's `updated`/`lastBuildDate`: `meta.updated`, else the epoch.
@@ -148,10 +138,7 @@ mod tests {
 
     #[test]
     fn xml_clean_strips_only_forbidden_characters() {
-        assert!(matches!(
-            xml_clean("plain 中文 🚀 \t\n\r"),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(xml_clean("plain 中文 🚀 \t\n\r"), Cow::Borrowed(_)));
         assert_eq!(
             xml_clean("a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f\u{7f}\u{85}"),
             "abcdef\u{7f}\u{85}"
@@ -162,23 +149,14 @@ mod tests {
     #[test]
     fn categories_then_tags_deduplicated() {
         let fx = fixtures();
-        assert_eq!(
-            categories(&fx[0].article),
-            ["HimalayaRussia", "新闻", "中共", "俄罗斯"]
-        );
-        assert_eq!(
-            categories(&fx[1].article),
-            ["News", "Tech & Science", "rust", "<xml>"]
-        );
+        assert_eq!(categories(&fx[0].article), ["HimalayaRussia", "新闻", "中共", "俄罗斯"]);
+        assert_eq!(categories(&fx[1].article), ["News", "Tech & Science", "rust", "<xml>"]);
     }
 
     #[test]
     fn dates_fall_back_and_drop_subseconds() {
         let fx = fixtures();
-        assert_eq!(
-            published(&fx[1].article),
-            fixtures::at(2021, 2, 1, 12, 0, 0)
-        );
+        assert_eq!(published(&fx[1].article), fixtures::at(2021, 2, 1, 12, 0, 0));
         assert_eq!(updated(&fx[1].article), fixtures::at(2021, 2, 1, 12, 0, 0));
         assert_eq!(published(&fx[2].article), fixtures::at(2021, 3, 5, 0, 0, 0));
         assert_eq!(published(&fx[3].article), epoch());
@@ -189,14 +167,8 @@ mod tests {
     fn source_url_only_absolute_http() {
         let mut a = fixtures().remove(0).article;
         for (src, want) in [
-            (
-                Some("https://gnews.org/740024/"),
-                Some("https://gnews.org/740024/"),
-            ),
-            (
-                Some(" HTTP://Example.COM/a b "),
-                Some("http://example.com/a%20b"),
-            ),
+            (Some("https://gnews.org/740024/"), Some("https://gnews.org/740024/")),
+            (Some(" HTTP://Example.COM/a b "), Some("http://example.com/a%20b")),
             (Some("not a url"), None),
             (Some("/relative"), None),
             (Some("javascript:alert(1)"), None),

@@ -65,9 +65,7 @@ pub fn content_with_source(content_html: &str, source: Option<&str>) -> String {
         None => clean(content_html),
         Some(url) => {
             let url = html_escape(url);
-            clean(&format!(
-                "{content_html}\n<p>Source: <a href=\"{url}\">{url}</a></p>"
-            ))
+            clean(&format!("{content_html}\n<p>Source: <a href=\"{url}\">{url}</a></p>"))
         }
     }
 }
@@ -97,18 +95,13 @@ fn hex_char_refs(xml: &str) -> String {
     while !rest.is_empty() {
         let (outside, cdata) = match rest.find("<![CDATA[") {
             Some(start) => {
-                let end = rest[start..]
-                    .find("]]>")
-                    .map_or(rest.len(), |e| start + e + 3);
+                let end = rest[start..].find("]]>").map_or(rest.len(), |e| start + e + 3);
                 (&rest[..start], &rest[start..end])
             }
             None => (rest, ""),
         };
         out.push_str(
-            &outside
-                .replace("&amp;", "&#x26;")
-                .replace("&lt;", "&#x3C;")
-                .replace("&gt;", "&#x3E;"),
+            &outside.replace("&amp;", "&#x26;").replace("&lt;", "&#x3C;").replace("&gt;", "&#x3E;"),
         );
         out.push_str(cdata);
         rest = &rest[outside.len() + cdata.len()..];
@@ -126,15 +119,9 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
         description: Some(description(summary, it.content_html)).filter(|d| !d.is_empty()),
         categories: super::categories(a)
             .into_iter()
-            .map(|name| Category {
-                name: clean(name),
-                domain: None,
-            })
+            .map(|name| Category { name: clean(name), domain: None })
             .collect(),
-        guid: Some(Guid {
-            value: clean(it.id),
-            permalink: is_permalink(it.id, it.link),
-        }),
+        guid: Some(Guid { value: clean(it.id), permalink: is_permalink(it.id, it.link) }),
         pub_date: Some(rfc822(super::published(a))),
         content: Some(content_with_source(it.content_html, source.as_deref())),
         atom_ext: source.map(|href| AtomExtension {
@@ -157,20 +144,13 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let updated = rfc822(super::feed_updated(meta));
-    let description = if meta.description.trim().is_empty() {
-        &meta.title
-    } else {
-        &meta.description
-    };
+    let description =
+        if meta.description.trim().is_empty() { &meta.title } else { &meta.description };
     let channel = Channel {
         title: clean(&meta.title),
         link: clean(&meta.html_url),
         description: clean(description),
-        language: meta
-            .language
-            .as_deref()
-            .map(clean)
-            .filter(|l| !l.trim().is_empty()),
+        language: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         generator: Some(clean(&meta.generator)),
         docs: Some(DOCS.into()),
         pub_date: Some(updated.clone()),
@@ -186,9 +166,8 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         items: items.iter().map(|it| item(meta, it)).collect(),
         ..Channel::default()
     };
-    let xml = channel
-        .pretty_write_to(Vec::new(), b' ', 2)
-        .expect("writing XML into a Vec cannot fail");
+    let xml =
+        channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
     let xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
     let mut out = hex_char_refs(&xml).into_bytes();
     out.push(b'\n');
@@ -207,22 +186,13 @@ mod tests {
     }
 
     fn expected_content(f: &Fixture) -> String {
-        content_with_source(
-            &f.content_html,
-            crate::render::source_url(&f.article).as_deref(),
-        )
+        content_with_source(&f.content_html, crate::render::source_url(&f.article).as_deref())
     }
 
     #[test]
     fn rfc822_format() {
-        assert_eq!(
-            rfc822(at(2021, 1, 3, 10, 20, 30)),
-            "Sun, 03 Jan 2021 10:20:30 +0000"
-        );
-        assert_eq!(
-            rfc822(crate::render::epoch()),
-            "Thu, 01 Jan 1970 00:00:00 +0000"
-        );
+        assert_eq!(rfc822(at(2021, 1, 3, 10, 20, 30)), "Sun, 03 Jan 2021 10:20:30 +0000");
+        assert_eq!(rfc822(crate::render::epoch()), "Thu, 01 Jan 1970 00:00:00 +0000");
     }
 
     #[test]
@@ -230,10 +200,7 @@ mod tests {
         assert!(is_permalink("https://a.example/x", "https://a.example/x"));
         assert!(is_permalink("HTTP://a.example/x", "HTTP://a.example/x"));
         assert!(!is_permalink("https://a.example/x", "https://a.example/y"));
-        assert!(!is_permalink(
-            "tag:a.example,2021:x",
-            "tag:a.example,2021:x"
-        ));
+        assert!(!is_permalink("tag:a.example,2021:x", "tag:a.example,2021:x"));
         assert!(!is_permalink("ftp://a.example/x", "ftp://a.example/x"));
     }
 
@@ -245,14 +212,8 @@ mod tests {
         // The raw `]]>` in content must not end the CDATA section early.
         assert_eq!(xml.matches("<![CDATA[").count(), xml.matches("]]>").count());
         assert!(xml.contains(r#"<atom:link href="https://example.org/feeds/all.rss" rel="self" type="application/rss+xml"/>"#));
-        assert!(
-            !xml.contains("<source"),
-            "RSS <source> needs a feed URL; we never have one"
-        );
-        assert!(
-            !xml.contains("<author>"),
-            "RSS <author> needs an e-mail; names go in dc:creator"
-        );
+        assert!(!xml.contains("<source"), "RSS <source> needs a feed URL; we never have one");
+        assert!(!xml.contains("<author>"), "RSS <author> needs an e-mail; names go in dc:creator");
     }
 
     #[test]
@@ -266,10 +227,7 @@ mod tests {
 
     #[test]
     fn description_escapes_summary_or_falls_back_to_body() {
-        assert_eq!(
-            description(" a <b> & c ", "<p>x</p>"),
-            "a &lt;b&gt; &amp; c"
-        );
+        assert_eq!(description(" a <b> & c ", "<p>x</p>"), "a &lt;b&gt; &amp; c");
         assert_eq!(description("  ", "<p>x</p>"), "<p>x</p>");
     }
 
@@ -303,16 +261,10 @@ mod tests {
         assert_eq!(channel.language.as_deref(), Some("zh-CN"));
         assert_eq!(channel.generator.as_deref(), Some("Herald 0.1.0"));
         assert_eq!(channel.docs.as_deref(), Some(DOCS));
-        assert_eq!(
-            channel.last_build_date.as_deref(),
-            Some("Fri, 05 Mar 2021 00:00:00 +0000")
-        );
+        assert_eq!(channel.last_build_date.as_deref(), Some("Fri, 05 Mar 2021 00:00:00 +0000"));
         assert_eq!(channel.pub_date, channel.last_build_date);
         let self_link = &channel.atom_ext.as_ref().unwrap().links[0];
-        assert_eq!(
-            (self_link.rel.as_str(), self_link.href.as_str()),
-            ("self", m.rss_url.as_str())
-        );
+        assert_eq!((self_link.rel.as_str(), self_link.href.as_str()), ("self", m.rss_url.as_str()));
         assert_eq!(self_link.mime_type.as_deref(), Some("application/rss+xml"));
 
         assert_eq!(channel.items.len(), fx.len());
@@ -323,15 +275,10 @@ mod tests {
             let guid = item.guid.as_ref().unwrap();
             assert_eq!(guid.value, f.id);
             assert_eq!(guid.permalink, f.id == f.link);
-            assert_eq!(
-                item.pub_date.as_deref(),
-                Some(rfc822(published(a)).as_str())
-            );
+            assert_eq!(item.pub_date.as_deref(), Some(rfc822(published(a)).as_str()));
             let cats: Vec<&str> = item.categories.iter().map(|c| c.name.as_str()).collect();
-            let want: Vec<String> = categories(a)
-                .iter()
-                .map(|c| xml_clean(c).into_owned())
-                .collect();
+            let want: Vec<String> =
+                categories(a).iter().map(|c| xml_clean(c).into_owned()).collect();
             assert_eq!(cats, want);
             assert_eq!(
                 item.description.as_deref(),
@@ -344,31 +291,12 @@ mod tests {
             assert_eq!(via, crate::render::source_url(a));
         }
         // Spot checks of the fixture's intent.
-        assert_eq!(
-            channel.items[0].categories.len(),
-            4,
-            "duplicate tag 新闻 folded"
-        );
-        assert_eq!(
-            channel.items[1].pub_date.as_deref(),
-            Some("Mon, 01 Feb 2021 12:00:00 +0000")
-        );
-        assert!(
-            channel.items[2].atom_ext.is_none(),
-            "a non-URL source is not linked"
-        );
-        assert_eq!(
-            channel.items[2].pub_date.as_deref(),
-            Some("Fri, 05 Mar 2021 00:00:00 +0000")
-        );
-        assert_eq!(
-            channel.items[3].pub_date.as_deref(),
-            Some("Thu, 01 Jan 1970 00:00:00 +0000")
-        );
-        assert_eq!(
-            channel.items[2].dublin_core_ext.as_ref().unwrap().creators,
-            ["Herald Editors"]
-        );
+        assert_eq!(channel.items[0].categories.len(), 4, "duplicate tag 新闻 folded");
+        assert_eq!(channel.items[1].pub_date.as_deref(), Some("Mon, 01 Feb 2021 12:00:00 +0000"));
+        assert!(channel.items[2].atom_ext.is_none(), "a non-URL source is not linked");
+        assert_eq!(channel.items[2].pub_date.as_deref(), Some("Fri, 05 Mar 2021 00:00:00 +0000"));
+        assert_eq!(channel.items[3].pub_date.as_deref(), Some("Thu, 01 Jan 1970 00:00:00 +0000"));
+        assert_eq!(channel.items[2].dublin_core_ext.as_ref().unwrap().creators, ["Herald Editors"]);
         assert!(channel.items[3].content.as_deref().unwrap().ends_with(
             "<p>Source: <a href=\"http://example.com/original?a=1&amp;b=2\">http://example.com/original?a=1&amp;b=2</a></p>"
         ));
@@ -382,42 +310,23 @@ mod tests {
         assert_eq!(feed.feed_type, feed_rs::model::FeedType::RSS2);
         assert_eq!(feed.title.unwrap().content, xml_clean(&m.title));
         assert_eq!(feed.updated, Some(at(2021, 3, 5, 0, 0, 0)));
-        assert_eq!(
-            feed.language.as_deref(),
-            Some("zh-cn"),
-            "feed-rs lower-cases the tag"
-        );
+        assert_eq!(feed.language.as_deref(), Some("zh-cn"), "feed-rs lower-cases the tag");
         assert_eq!(feed.entries.len(), fx.len());
         for (e, f) in feed.entries.iter().zip(&fx) {
             let a = &f.article;
             assert_eq!(e.id, f.id);
-            assert_eq!(
-                e.title.as_ref().unwrap().content,
-                xml_clean(&a.title).trim()
-            );
+            assert_eq!(e.title.as_ref().unwrap().content, xml_clean(&a.title).trim());
             assert_eq!(e.links[0].href, f.link);
             assert_eq!(e.published, Some(published(a)));
             let cats: Vec<&str> = e.categories.iter().map(|c| c.term.as_str()).collect();
-            assert_eq!(
-                cats,
-                categories(a)
-                    .iter()
-                    .map(|c| xml_clean(c))
-                    .collect::<Vec<_>>()
-            );
+            assert_eq!(cats, categories(a).iter().map(|c| xml_clean(c)).collect::<Vec<_>>());
             let summary = e.summary.as_ref().map(|s| s.content.as_str());
-            assert_eq!(
-                summary,
-                Some(description(&a.summary, &f.content_html).as_str())
-            );
+            assert_eq!(summary, Some(description(&a.summary, &f.content_html).as_str()));
             assert_eq!(
                 e.content.as_ref().unwrap().body.as_deref(),
                 Some(expected_content(f).as_str())
             );
-            assert_eq!(
-                e.authors[0].name.as_deref(),
-                Some(crate::render::author(&m, a))
-            );
+            assert_eq!(e.authors[0].name.as_deref(), Some(crate::render::author(&m, a)));
         }
     }
 

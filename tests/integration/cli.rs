@@ -42,14 +42,22 @@ fn build_writes_every_feed_and_exits_zero() {
 #[test]
 fn check_lists_problems_per_file_and_fails_when_an_article_is_skipped() {
     let content = copy_fixture("mixed");
-    let run = || herald().current_dir(content.path()).args(["check", "--content", "."]).output().unwrap();
+    let run =
+        || herald().current_dir(content.path()).args(["check", "--content", "."]).output().unwrap();
     let clean = run();
     assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
     let stdout = String::from_utf8_lossy(&clean.stdout);
-    assert!(stdout.contains("talks/2019/06/20190614-70000001.md: file name"), "date sources shown: {stdout}");
+    assert!(
+        stdout.contains("talks/2019/06/20190614-70000001.md: file name"),
+        "date sources shown: {stdout}"
+    );
 
     std::fs::write(content.path().join("posts/empty.md"), "").unwrap();
-    std::fs::write(content.path().join("posts/blob.md"), [0u8, 159, 146, 150, 0, 0, 0, 1, 2, 3].repeat(100)).unwrap();
+    std::fs::write(
+        content.path().join("posts/blob.md"),
+        [0u8, 159, 146, 150, 0, 0, 0, 1, 2, 3].repeat(100),
+    )
+    .unwrap();
     let broken = run();
     assert_eq!(broken.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&broken.stdout);

@@ -24,8 +24,14 @@ fn can_build_a_feed_per_category_and_one_for_everything() {
     let site = build(dir.path());
     let names: BTreeSet<&str> = site.feeds().keys().map(String::as_str).collect();
     for slug in ["all", "山谷观察组", "valley-watch", "harbour-life", "talks", "reports"] {
-        assert!(names.contains(format!("{slug}.rss").as_str()), "{slug}.rss missing from {names:?}");
-        assert!(names.contains(format!("{slug}.atom").as_str()), "{slug}.atom missing from {names:?}");
+        assert!(
+            names.contains(format!("{slug}.rss").as_str()),
+            "{slug}.rss missing from {names:?}"
+        );
+        assert!(
+            names.contains(format!("{slug}.atom").as_str()),
+            "{slug}.atom missing from {names:?}"
+        );
     }
     assert_eq!(names.len(), 12, "{names:?}");
 }
@@ -50,7 +56,8 @@ fn feeds_are_newest_first_and_round_trip_through_feed_rs() {
     for ext in ["rss", "atom"] {
         let all = feed(&site, &format!("all.{ext}"));
         assert_eq!(all.entries.len(), 9);
-        let dates: Vec<_> = all.entries.iter().map(|e| e.published.expect("every entry has a date")).collect();
+        let dates: Vec<_> =
+            all.entries.iter().map(|e| e.published.expect("every entry has a date")).collect();
         let mut sorted = dates.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(dates, sorted, "{ext}: newest first");
@@ -59,16 +66,28 @@ fn feeds_are_newest_first_and_round_trip_through_feed_rs() {
         let harbour = feed(&site, &format!("harbour-life.{ext}"));
         assert_eq!(titles(&harbour), ["Kites over the harbour", "Ferry timetable changes"]);
         let kites = &harbour.entries[0];
-        assert_eq!(kites.links[0].href, "https://feeds.example.org/articles/posts/2023-05-01-kites.md");
+        assert_eq!(
+            kites.links[0].href,
+            "https://feeds.example.org/articles/posts/2023-05-01-kites.md"
+        );
         let terms: BTreeSet<&str> = kites.categories.iter().map(|c| c.term.as_str()).collect();
-        assert!(terms.is_superset(&BTreeSet::from(["Harbour Life", "Valley Watch", "kites", "spring"])), "{terms:?}");
+        assert!(
+            terms.is_superset(&BTreeSet::from(["Harbour Life", "Valley Watch", "kites", "spring"])),
+            "{terms:?}"
+        );
         assert_eq!(kites.published.unwrap().to_rfc3339(), "2023-05-01T07:30:00+00:00");
         let ferry = &harbour.entries[1];
-        assert_eq!(ferry.id, "urn:uuid:3d0c5a2e-8f4b-4c1e-9a57-1f2e3d4c5b6a", "front matter id wins");
+        assert_eq!(
+            ferry.id, "urn:uuid:3d0c5a2e-8f4b-4c1e-9a57-1f2e3d4c5b6a",
+            "front matter id wins"
+        );
         let content = kites.content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
         assert!(content.contains("<strong>Sunday</strong>"), "{content}");
         assert!(!content.contains("<script"), "{content}");
-        assert!(content.contains("https://feeds.example.org/articles/posts/ferries.md"), "relative link made absolute: {content}");
+        assert!(
+            content.contains("https://feeds.example.org/articles/posts/ferries.md"),
+            "relative link made absolute: {content}"
+        );
     }
 }
 
@@ -92,7 +111,10 @@ fn shared_source_links_do_not_make_ids_but_unique_ones_do() {
     let site = build(dir.path());
     let talks = feed(&site, "talks.atom");
     assert_eq!(talks.entries.len(), 2);
-    assert_ne!(talks.entries[0].id, talks.entries[1].id, "a placeholder source shared by two articles is no identity");
+    assert_ne!(
+        talks.entries[0].id, talks.entries[1].id,
+        "a placeholder source shared by two articles is no identity"
+    );
     assert!(talks.entries.iter().all(|e| e.id.starts_with("tag:feeds.example.org,2026:path/")));
     let slot = feed(&site, "山谷观察组.atom");
     let slot_entry = slot.entries.iter().find(|e| titles_of(e).contains("图书馆")).unwrap();
@@ -115,10 +137,21 @@ fn ids_survive_edits_of_title_body_category_and_date() {
     let kites = id_of(&before, "Kites over the harbour");
     let path = dir.path().join("reports/2021/01/810002.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("Bridge repairs finish", "Bridge works end").replace("Valley Watch", "River Desk").replace("Friday", "Monday")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("Bridge repairs finish", "Bridge works end")
+            .replace("Valley Watch", "River Desk")
+            .replace("Friday", "Monday"),
+    )
+    .unwrap();
     let path = dir.path().join("posts/2023-05-01-kites.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("Kites over the harbour", "Kites above the bay").replace("2023-05-01T09:30", "2023-05-02T09:30")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("Kites over the harbour", "Kites above the bay")
+            .replace("2023-05-01T09:30", "2023-05-02T09:30"),
+    )
+    .unwrap();
     let after = build(dir.path());
     assert_eq!(id_of(&after, "Bridge works end ahead of schedule"), bridge);
     assert_eq!(id_of(&after, "Kites above the bay"), kites);
@@ -145,7 +178,10 @@ fn feed_updated_time_is_the_newest_items_not_now() {
     let site = build(dir.path());
     let harbour = feed(&site, "harbour-life.atom");
     assert_eq!(harbour.updated.unwrap().to_rfc3339(), "2023-05-03T10:00:00+00:00");
-    assert_eq!(site.feeds()["harbour-life.rss"].last_modified.to_rfc3339(), "2023-05-03T10:00:00+00:00");
+    assert_eq!(
+        site.feeds()["harbour-life.rss"].last_modified.to_rfc3339(),
+        "2023-05-03T10:00:00+00:00"
+    );
 }
 
 #[test]
@@ -157,8 +193,10 @@ fn the_mirror_holds_exactly_the_served_feeds() {
     let site = Site::build(config(dir.path(), out.path())).unwrap();
     let snapshot = herald::serve::snapshot(&site);
     herald::publish::Mirror::new(out.path().to_path_buf()).sync_all(&snapshot).unwrap();
-    let mut files: Vec<String> =
-        std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut files: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     files.sort();
     assert!(!files.contains(&"gone-category.rss".to_string()));
     assert!(files.contains(&"keep-me.txt".to_string()), "files that are not feeds are left alone");

@@ -64,5 +64,8 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
 
 /// Titles of a parsed feed's entries, in order.
 pub fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
-    feed.entries.iter().map(|e| e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default()).collect()
+    feed.entries
+        .iter()
+        .map(|e| e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default())
+        .collect()
 }

@@ -8,14 +8,20 @@ use std::time::{Duration, Instant};
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     actix_web::rt::System::new().block_on(async {
         let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
-        let mut response = client.get(format!("http://{addr}{path}")).send().await.expect("request");
+        let mut response =
+            client.get(format!("http://{addr}{path}")).send().await.expect("request");
         let body = response.body().limit(16 * 1024 * 1024).await.expect("body");
         (response.status().as_u16(), String::from_utf8_lossy(&body).into_owned())
     })
 }
 
 /// Poll until `check` holds for the served `path` (30 s at most, then fail with the last body).
-fn eventually(addr: std::net::SocketAddr, path: &str, what: &str, check: impl Fn(u16, &str) -> bool) {
+fn eventually(
+    addr: std::net::SocketAddr,
+    path: &str,
+    what: &str,
+    check: impl Fn(u16, &str) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body) = get(addr, path);
@@ -51,13 +57,23 @@ fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
 
     // Add: a new article in a new category appears in `all` and gets its own feed.
     write(root, "posts/lanterns.md", &article("Lantern walk", "Night Market", "2025-01-10"));
-    eventually(addr, "/feeds/night-market.rss", "add", |s, b| s == 200 && b.contains("Lantern walk"));
+    eventually(addr, "/feeds/night-market.rss", "add", |s, b| {
+        s == 200 && b.contains("Lantern walk")
+    });
     eventually(addr, "/feeds/all.atom", "add", |_, b| b.contains("Lantern walk"));
-    assert!(std::fs::read_to_string(out.path().join("night-market.atom")).unwrap().contains("Lantern walk"));
+    assert!(std::fs::read_to_string(out.path().join("night-market.atom"))
+        .unwrap()
+        .contains("Lantern walk"));
 
     // Edit: the title changes in place.
-    write(root, "posts/lanterns.md", &article("Lantern walk moved to Friday", "Night Market", "2025-01-10"));
-    eventually(addr, "/feeds/night-market.atom", "edit", |_, b| b.contains("Lantern walk moved to Friday"));
+    write(
+        root,
+        "posts/lanterns.md",
+        &article("Lantern walk moved to Friday", "Night Market", "2025-01-10"),
+    );
+    eventually(addr, "/feeds/night-market.atom", "edit", |_, b| {
+        b.contains("Lantern walk moved to Friday")
+    });
 
     // Rename within a folder: still one entry, at the new link.
     std::fs::rename(root.join("posts/lanterns.md"), root.join("posts/lantern-walk.md")).unwrap();
@@ -81,7 +97,10 @@ fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
     while out.path().join("night-market.rss").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!out.path().join("night-market.rss").exists(), "mirror files of a vanished category are removed");
+    assert!(
+        !out.path().join("night-market.rss").exists(),
+        "mirror files of a vanished category are removed"
+    );
 
     // Noise: editor swap files and .git churn change nothing and break nothing.
     write(root, "posts/.lanterns.md.swp", "garbage");
@@ -96,10 +115,21 @@ fn a_burst_of_many_files_ends_with_every_feed_current() {
     let content = copy_fixture("mixed");
     let out = tempfile::tempdir().unwrap();
     let root = content.path();
-    let running = herald::serve::start(config_with(root, out.path(), "[feeds]\nitems = 500\n[content]\ngit_dates = false\n")).unwrap();
+    let running = herald::serve::start(config_with(
+        root,
+        out.path(),
+        "[feeds]\nitems = 500\n[content]\ngit_dates = false\n",
+    ))
+    .unwrap();
     for i in 0..300 {
-        write(root, &format!("bulk/{:03}/note.md", i), &article(&format!("Bulk note {i:03}"), "Bulk", "2025-03-01"));
+        write(
+            root,
+            &format!("bulk/{:03}/note.md", i),
+            &article(&format!("Bulk note {i:03}"), "Bulk", "2025-03-01"),
+        );
     }
-    eventually(running.addr, "/feeds/bulk.atom", "burst", |s, b| s == 200 && b.matches("<entry>").count() == 300);
+    eventually(running.addr, "/feeds/bulk.atom", "burst", |s, b| {
+        s == 200 && b.matches("<entry>").count() == 300
+    });
     running.stop().unwrap();
 }

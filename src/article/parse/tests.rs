@@ -57,14 +57,10 @@ fn utf8_bom_is_stripped_without_copying() {
 #[test]
 fn utf16_with_bom_is_decoded_both_ways() {
     let s = "# 标题\r\n正文";
-    let le: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain(s.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect();
-    let be: Vec<u8> = [0xFE, 0xFF]
-        .into_iter()
-        .chain(s.encode_utf16().flat_map(u16::to_be_bytes))
-        .collect();
+    let le: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain(s.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let be: Vec<u8> =
+        [0xFE, 0xFF].into_iter().chain(s.encode_utf16().flat_map(u16::to_be_bytes)).collect();
     for (bytes, name) in [(le, "UTF-16LE"), (be, "UTF-16BE")] {
         let (text, warnings) = decode(&bytes);
         assert_eq!(text, "# 标题\n正文");
@@ -80,10 +76,7 @@ fn invalid_utf8_is_replaced_and_its_byte_reported() {
     let (text, warnings) = decode(&bytes);
     assert_eq!(text, "好的\u{FFFD} end");
     assert_eq!(warnings.len(), 1);
-    assert!(
-        warnings[0].message.contains("invalid UTF-8 at byte 6"),
-        "{warnings:?}"
-    );
+    assert!(warnings[0].message.contains("invalid UTF-8 at byte 6"), "{warnings:?}");
 }
 
 #[test]
@@ -91,10 +84,7 @@ fn line_ends_are_normalised_and_forbidden_characters_removed() {
     let (text, warnings) = decode(b"a\r\nb\rc\x08d\x00e\xEF\xBF\xBEf\tg\n");
     assert_eq!(text, "a\nb\ncdef\tg\n");
     assert_eq!(warnings.len(), 1);
-    assert!(
-        warnings[0].message.contains("removed 3 control characters"),
-        "{warnings:?}"
-    );
+    assert!(warnings[0].message.contains("removed 3 control characters"), "{warnings:?}");
     assert!(warnings[0].message.contains("U+0008"), "{warnings:?}");
     let (text, warnings) = decode(b"crlf only\r\n");
     assert_eq!(text, "crlf only\n");
@@ -112,18 +102,9 @@ fn gnews_article_gives_title_category_source_and_body() {
     let a = article("2021/01/123456.md", &text);
     assert_eq!(a.title, "山区的 新 学校开学了");
     assert_eq!(a.categories, ["山城农场 Mountain Farm"]);
-    assert_eq!(
-        a.source.as_deref(),
-        Some("https://gnews.example/zh-hans/123456/")
-    );
-    assert_eq!(
-        a.identity,
-        Identity::Source("https://gnews.example/zh-hans/123456/".into())
-    );
-    assert_eq!(
-        a.summary,
-        "今天，山区的孩子们第一次走进了新教室。 老师说：“这是一个好的开始。”"
-    );
+    assert_eq!(a.source.as_deref(), Some("https://gnews.example/zh-hans/123456/"));
+    assert_eq!(a.identity, Identity::Source("https://gnews.example/zh-hans/123456/".into()));
+    assert_eq!(a.summary, "今天，山区的孩子们第一次走进了新教室。 老师说：“这是一个好的开始。”");
     assert_eq!(a.published, None);
     assert!(body(&text, &a).starts_with("![]()![](https://img.example/a.jpg)"));
     assert!(a.warnings.is_empty(), "{:?}", a.warnings);
@@ -138,17 +119,11 @@ fn tag_line_with_date_gives_date_and_category() {
     let a = article("news/77.md", &text);
     assert_eq!(
         a.published,
-        Some(Dated {
-            at: utc(2024, 4, 2, 15, 57),
-            source: DateSource::TagLine
-        })
+        Some(Dated { at: utc(2024, 4, 2, 15, 57), source: DateSource::TagLine })
     );
     assert_eq!(a.updated, None);
     assert_eq!(a.categories, ["河谷农场"]);
-    assert_eq!(
-        a.source.as_deref(),
-        Some("https://gnews.example/articles/77")
-    );
+    assert_eq!(a.source.as_deref(), Some("https://gnews.example/articles/77"));
 }
 
 #[test]
@@ -167,10 +142,7 @@ fn year_folder_is_not_a_category() {
     assert_eq!(article("2021/01/5.md", text).categories, ["uncategorized"]);
     assert_eq!(article("talks/2019/06/5.md", text).categories, ["talks"]);
     assert_eq!(article("5.md", text).categories, ["uncategorized"]);
-    let custom = ParseOptions {
-        default_category: "杂项".into(),
-        ..ParseOptions::default()
-    };
+    let custom = ParseOptions { default_category: "杂项".into(), ..ParseOptions::default() };
     match parse("5.md", text.as_bytes(), &custom) {
         Parsed::Article(a) => assert_eq!(a.categories, ["杂项"]),
         other => panic!("{other:?}"),
@@ -182,16 +154,10 @@ fn transcript_gives_source_line_and_file_name_date() {
     let text = "## 某人2019年6月14日直播 谈天说地\n[轉載自GNews](https://gnews.example/ThreadView/5353)\n\n大家好，今天我们聊聊天气。\n";
     let a = article("talks/2019/06/20190614-5353.md", text);
     assert_eq!(a.title, "某人2019年6月14日直播 谈天说地");
-    assert_eq!(
-        a.source.as_deref(),
-        Some("https://gnews.example/ThreadView/5353")
-    );
+    assert_eq!(a.source.as_deref(), Some("https://gnews.example/ThreadView/5353"));
     assert_eq!(
         a.published,
-        Some(Dated {
-            at: utc(2019, 6, 14, 0, 0),
-            source: DateSource::FileName
-        })
+        Some(Dated { at: utc(2019, 6, 14, 0, 0), source: DateSource::FileName })
     );
     assert_eq!(a.categories, ["talks"]);
     assert_eq!(&text[a.body_offset..], "大家好，今天我们聊聊天气。\n");
@@ -215,10 +181,7 @@ fn empty_title_uses_the_first_words_of_the_text() {
     assert_eq!(a.title.chars().count(), 60);
     assert!(a.title.ends_with('…'));
     assert!(a.title.starts_with("这是一段很长的文字，这是"));
-    assert!(has_warning(
-        &a,
-        "empty title; used the first words of the text"
-    ));
+    assert!(has_warning(&a, "empty title; used the first words of the text"));
     assert_eq!(a.categories, ["某农场"]);
 }
 
@@ -231,10 +194,7 @@ fn gettr_post_gives_author_date_and_source_without_title() {
     let a = article("posts/p2abc.md", &text);
     assert_eq!(a.author.as_deref(), Some("some_user"));
     assert_eq!(a.published.unwrap().at, utc(2023, 4, 4, 1, 13));
-    assert_eq!(
-        a.source.as_deref(),
-        Some("https://gettr.example/post/p2abc")
-    );
+    assert_eq!(a.source.as_deref(), Some("https://gettr.example/post/p2abc"));
     assert_eq!(a.title, "今天天气晴朗 #sunny");
     assert_eq!(a.categories, ["posts"]);
     assert!(body(&text, &a).starts_with("今天天气晴朗"));
@@ -261,10 +221,7 @@ fn navigation_bar_with_bom_is_dropped() {
 #[test]
 fn only_a_navigation_header_is_skipped() {
     assert_eq!(skipped("x.md", NAV.as_bytes()), "only a navigation header");
-    assert_eq!(
-        skipped("x.md", b"### [home](/README.md)\n"),
-        "only a navigation header"
-    );
+    assert_eq!(skipped("x.md", b"### [home](/README.md)\n"), "only a navigation header");
 }
 
 #[test]
@@ -278,23 +235,16 @@ fn binary_files_are_skipped_with_a_reason() {
     let mut bytes = vec![0u8; 1000];
     bytes.extend_from_slice(b"some text");
     let reason = skipped("x.md", &bytes);
-    assert!(
-        reason.starts_with("looks binary:") && reason.contains("NUL"),
-        "{reason}"
-    );
+    assert!(reason.starts_with("looks binary:") && reason.contains("NUL"), "{reason}");
     assert!(skipped("x.md", b"%PDF-1.7\nstuff").contains("PDF"));
-    let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i * 7919 % 251) as u8 | 0x80)
-        .collect();
+    let noise: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8 | 0x80).collect();
     assert!(skipped("x.md", &noise).contains("not UTF-8 text"));
 }
 
 #[test]
 fn cjk_text_is_not_mistaken_for_binary() {
-    let text = format!(
-        "## 标题\n\n{}",
-        "中文內容繁體與简体混合，日本語も。한국어도.\n".repeat(200)
-    );
+    let text =
+        format!("## 标题\n\n{}", "中文內容繁體與简体混合，日本語も。한국어도.\n".repeat(200));
     let a = article("x.md", &text);
     assert_eq!(a.title, "标题");
 }
@@ -317,10 +267,7 @@ fn yaml_front_matter_takes_precedence() {
     );
     assert_eq!(
         a.updated,
-        Some(Dated {
-            at: utc(2022, 5, 7, 0, 0),
-            source: DateSource::FrontMatter
-        })
+        Some(Dated { at: utc(2022, 5, 7, 0, 0), source: DateSource::FrontMatter })
     );
     assert_eq!(a.categories, ["科技", "Tech"]);
     assert_eq!(a.tags, ["a", "b"]);
@@ -340,10 +287,7 @@ fn toml_front_matter_is_read() {
     assert_eq!(a.title, "Zola post");
     assert_eq!(a.published.unwrap().at, utc(2020, 2, 3, 0, 0));
     assert_eq!(a.categories, ["notes"]);
-    assert_eq!(
-        a.identity,
-        Identity::Source("https://example.org/orig".into())
-    );
+    assert_eq!(a.identity, Identity::Source("https://example.org/orig".into()));
     assert_eq!(a.summary, "First words here.");
 }
 
@@ -354,10 +298,7 @@ fn bad_front_matter_date_falls_back_to_file_name_and_says_so() {
     assert_eq!(a.title, "标题在这里");
     assert_eq!(
         a.published,
-        Some(Dated {
-            at: utc(2024, 3, 1, 0, 0),
-            source: DateSource::FileName
-        })
+        Some(Dated { at: utc(2024, 3, 1, 0, 0), source: DateSource::FileName })
     );
     assert!(has_warning(&a, "`title` is a list"), "{:?}", a.warnings);
     assert!(
@@ -428,10 +369,7 @@ fn level_three_heading_is_not_a_title() {
 
 #[test]
 fn summary_is_cut_on_a_char_boundary() {
-    let opts = ParseOptions {
-        summary_chars: 10,
-        ..ParseOptions::default()
-    };
+    let opts = ParseOptions { summary_chars: 10, ..ParseOptions::default() };
     let text = "# T\n\n![](a.png)\n\n[[zh:北京]]的**春天**来得很早，[花](https://e.org)都开了。\n";
     match parse("x.md", text.as_bytes(), &opts) {
         Parsed::Article(a) => assert_eq!(a.summary, "北京的春天来得很早…"),
@@ -449,10 +387,7 @@ fn index_page_is_detected_by_content_whatever_its_name() {
             "[第{i}次谈话 关于各种话题](/content/talks/2021/01/2021010{i}-{i}.md)\n\n"
         ));
     }
-    assert_eq!(
-        parse("talks/list.md", text.as_bytes(), &opts()),
-        Parsed::IndexPage
-    );
+    assert_eq!(parse("talks/list.md", text.as_bytes(), &opts()), Parsed::IndexPage);
 }
 
 #[test]
@@ -463,10 +398,7 @@ fn news_index_with_summaries_is_an_index_page() {
             "#### [第{i}条新闻的标题](/content/news/{i}.md)\n这是第{i}条新闻的摘要，写得比较长一些，用来模拟真实的列表页面中每条新闻下面的那一段介绍文字。 `4/2/2024 3:57 PM UTC`\n\n"
         ));
     }
-    assert_eq!(
-        parse("news/README.md", text.as_bytes(), &opts()),
-        Parsed::IndexPage
-    );
+    assert_eq!(parse("news/README.md", text.as_bytes(), &opts()), Parsed::IndexPage);
 }
 
 #[test]
@@ -521,9 +453,7 @@ fn arbitrary_bytes_never_panic() {
         let n = (seed % 40) as usize;
         let mut s = seed;
         for _ in 0..n {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             bytes.extend_from_slice(pieces[(s >> 33) as usize % pieces.len()]);
             if s % 7 == 0 {
                 bytes.push((s >> 20) as u8);
@@ -549,78 +479,46 @@ fn list_of_post_excerpts_is_an_index_page() {
              第二行，更多的内容在这里。\n\nSome English words too.\n\n<img src=\"https://media.example/{i}.jpg\">\n\n---\n\n"
         ));
     }
-    assert_eq!(
-        parse("posts/README.md", text.as_bytes(), &opts()),
-        Parsed::IndexPage
-    );
+    assert_eq!(parse("posts/README.md", text.as_bytes(), &opts()), Parsed::IndexPage);
 }
 
 #[test]
 fn list_of_local_text_files_is_an_index_page() {
     let mut text = "Case files\n\nTranscripts of the hearings\n\n".to_string();
     for d in 20..28 {
-        text.push_str(&format!(
-            "[May {d}, 2024 Transcript](Hearing-{d}-05-2024.txt)\n\n"
-        ));
+        text.push_str(&format!("[May {d}, 2024 Transcript](Hearing-{d}-05-2024.txt)\n\n"));
     }
-    assert_eq!(
-        parse("hearings/index.md", text.as_bytes(), &opts()),
-        Parsed::IndexPage
-    );
+    assert_eq!(parse("hearings/index.md", text.as_bytes(), &opts()), Parsed::IndexPage);
 }
 
 #[test]
 fn long_article_with_a_few_related_links_is_an_article() {
     let mut text = "## 长文章\n\n".to_string();
     for i in 0..40 {
-        text.push_str(&format!(
-            "第{i}段：这里是正文内容，讲述了一个很长的故事。\n\n"
-        ));
+        text.push_str(&format!("第{i}段：这里是正文内容，讲述了一个很长的故事。\n\n"));
     }
     text.push_str("相关文章：\n\n");
     for i in 0..5 {
         text.push_str(&format!("- [相关{i}](/content/news/{i}.md)\n"));
     }
-    assert!(matches!(
-        parse("news/long.md", text.as_bytes(), &opts()),
-        Parsed::Article(_)
-    ));
+    assert!(matches!(parse("news/long.md", text.as_bytes(), &opts()), Parsed::Article(_)));
 }
 
 #[test]
 fn pathological_inputs_finish_quickly() {
     let start = std::time::Instant::now();
-    for piece in [
-        "[[",
-        "[",
-        "](",
-        "`",
-        "*",
-        "<",
-        "#",
-        "[a](b.md) ",
-        "---\n",
-        "> ",
-        "- ",
-        "\n",
-        "1/1/2020 ",
-    ] {
+    for piece in
+        ["[[", "[", "](", "`", "*", "<", "#", "[a](b.md) ", "---\n", "> ", "- ", "\n", "1/1/2020 "]
+    {
         let mut text = format!("## {}\n", piece.repeat(1000));
         text.push_str(&piece.repeat(200_000 / piece.len()));
         let parsed = parse("x/y.md", text.as_bytes(), &opts());
-        assert!(
-            !matches!(parsed, Parsed::Skipped(ref r) if r.contains("binary")),
-            "{piece:?}"
-        );
+        assert!(!matches!(parsed, Parsed::Skipped(ref r) if r.contains("binary")), "{piece:?}");
         let html = crate::article::html::render(
             &text[..text.len().min(20_000)],
             &url::Url::parse("https://e.org/").unwrap(),
         );
         assert!(!html.contains("<script"));
     }
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(20),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20), "took {:?}", start.elapsed());
 }
