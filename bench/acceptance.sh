@@ -34,7 +34,7 @@ run_one() { # name archive content-subfolder
   port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   HERALD_LOG=warn "$herald" serve --content "$content" --out "$out" --listen "127.0.0.1:$port" 2>/dev/null &
   local pid=$!
-  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
   "$venv/bin/python" - "$port" "$out" <<'PY'
 import os, sys, urllib.request, urllib.parse, feedparser
 port, out = sys.argv[1], sys.argv[2]
