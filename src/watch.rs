@@ -161,8 +161,13 @@ impl Debouncer {
                         burst = Some((burst.map_or(now, |(first, _)| first), now));
                     }
                     if root_gone {
-                        // Check at once rather than on the next tick: a recreated root
-                        // should be watched again as soon as possible.
+                        // The watch died with the directory. Don't trust the inode check to
+                        // notice: a root recreated at once often gets the same inode number
+                        // back (seen on a loaded machine: the test below then waited forever).
+                        // Check at once rather than on the next tick, so a recreated root is
+                        // watched again as soon as possible.
+                        let _ = self.inner.unwatch(&self.root);
+                        watching = false;
                         next_root_check = Instant::now();
                     }
                 }
