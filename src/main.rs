@@ -52,7 +52,11 @@ struct CheckOptions {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `check` prints its own report; logging its warnings too would say everything twice.
-    init_logging(if matches!(cli.command, Some(Command::Check(_))) { "error" } else { "info" });
+    init_logging(if matches!(cli.command, Some(Command::Check(_))) {
+        "error"
+    } else {
+        "info,actix_server=warn"
+    });
     let result = match cli.command.unwrap_or(Command::Serve(Options::default_serve())) {
         Command::Serve(o) => load(&o).and_then(herald::serve::run),
         Command::Build(o) => load(&o).and_then(build),

@@ -53,12 +53,16 @@ use std::borrow::Cow;
 /// Is `c` allowed in an XML 1.0 document (the `Char` production)? Surrogates cannot occur in
 /// a Rust `str`, so only the C0 controls (except tab, LF, CR) and U+FFFE/U+FFFF are refused.
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{FFFC}' | '\u{10000}'..)
 }
 
 /// `s` without the characters XML 1.0 forbids, so every document we write is well-formed
 /// whatever the Markdown contained (a stray `\u{0}` or form feed would otherwise make the whole
-/// feed unreadable to a strict parser). Borrows when there is nothing to strip — the common case.
+/// feed unreadable to a strict parser). Also without DEL and the C1 controls, which XML 1.0
+/// §2.2 discourages, and U+FFFD, which only marks a character the decoder could not repair
+/// (a multi-byte character cut in half in the real archive; `herald check` reports it): the
+/// W3C validator flags both as "bad characters". Borrows when there is nothing to strip — the
+/// common case.
 pub fn xml_clean(s: &str) -> Cow<'_, str> {
     if s.chars().all(is_xml_char) {
         Cow::Borrowed(s)
@@ -140,8 +144,8 @@ mod tests {
     fn xml_clean_strips_only_forbidden_characters() {
         assert!(matches!(xml_clean("plain 中文 🚀 \t\n\r"), Cow::Borrowed(_)));
         assert_eq!(
-            xml_clean("a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f\u{7f}\u{85}"),
-            "abcdef\u{7f}\u{85}"
+            xml_clean("a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f\u{7f}\u{85}g\u{fffd}h"),
+            "abcdefgh"
         );
         assert_eq!(xml_clean("]]> & < \" '"), "]]> & < \" '");
     }
