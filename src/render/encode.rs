@@ -268,7 +268,7 @@ mod tests {
         let a = encoded(&body);
         let b = encoded(&body);
         assert_eq!(a, b, "same input, same bytes and tags");
-        for (r, suffix) in [(&a.identity, "\""), (&a.gzip(), "-gz\""), (&a.br(), "-br\"")] {
+        for (r, suffix) in [(&a.identity, "\""), (a.gzip(), "-gz\""), (a.br(), "-br\"")] {
             assert!(r.etag.starts_with('"') && r.etag.ends_with(suffix), "{}", r.etag);
             assert!(!r.etag.starts_with("W/"));
             assert_eq!(r.etag.len(), 22 + suffix.len() - 1);
@@ -390,8 +390,8 @@ mod tests {
         let e = encoded(b"body");
         let (rep, coding) = e.pick(h);
         let expected = match coding {
-            Some("br") => &e.br(),
-            Some("gzip") => &e.gzip(),
+            Some("br") => e.br(),
+            Some("gzip") => e.gzip(),
             None => &e.identity,
             Some(other) => panic!("unexpected coding {other}"),
         };
