@@ -23,7 +23,9 @@ pub struct Dirty {
 #[derive(Debug, Default)]
 pub struct Index {
     feed_len: usize,
-    by_path: HashMap<String, Arc<Article>>,
+    /// Persistent (structurally shared) so that handing the whole map to a new snapshot is
+    /// O(1): copying 100,000 entries on every edit would dominate the update latency.
+    by_path: imbl::HashMap<String, Arc<Article>>,
     all: BTreeSet<Key>,
     by_category: BTreeMap<String, BTreeSet<Key>>,
     /// Source link → paths of the articles that carry it. A link carried by one article only
@@ -60,6 +62,11 @@ impl Index {
 
     pub fn articles(&self) -> impl Iterator<Item = &Arc<Article>> {
         self.by_path.values()
+    }
+
+    /// Every article by path, sharing structure with the index (cheap to clone).
+    pub fn by_path(&self) -> imbl::HashMap<String, Arc<Article>> {
+        self.by_path.clone()
     }
 
     /// Add or replace the article at `article.path`.

@@ -3,7 +3,7 @@
 use crate::article::Article;
 use crate::render::encode::Encoded;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,8 +32,9 @@ pub struct Snapshot {
     pub listing: Vec<FeedListing>,
     /// The HTML index page `/`.
     pub index_page: Option<Arc<Encoded>>,
-    /// Articles by path relative to the content root, for `/articles/{path}`.
-    pub articles: BTreeMap<String, Arc<Article>>,
+    /// Articles by path relative to the content root, for `/articles/{path}`. A persistent
+    /// map shared with the index, so publishing a snapshot does not copy it.
+    pub articles: imbl::HashMap<String, Arc<Article>>,
 }
 
 /// Renders an article's body on demand for `/articles/{path}` (re-reads the file: bodies are

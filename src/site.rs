@@ -640,7 +640,7 @@ impl Site {
             feeds: self.feeds.clone(),
             listing: self.listing(),
             index_page: None,
-            articles: self.index.articles().map(|a| (a.path.clone(), a.clone())).collect(),
+            articles: self.index.by_path(),
         }
     }
 

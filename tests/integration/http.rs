@@ -11,7 +11,7 @@ use herald::article::{Article, DateSource, Dated, Identity};
 use herald::http::{pages, AppState};
 use herald::publish::{ArticleSource, FeedListing, Snapshot};
 use herald::render::encode::Encoded;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -103,7 +103,7 @@ fn snapshot(with_index: bool) -> Snapshot {
             updated(),
         ))
     });
-    let mut articles = BTreeMap::new();
+    let mut articles = imbl::HashMap::new();
     for a in [article("gnews/2021/01/740024.md", "Hello <world>"), article("broken.md", "Broken")] {
         articles.insert(a.path.clone(), a);
     }
