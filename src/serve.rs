@@ -95,10 +95,11 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     std::thread::Builder::new()
         .name("herald-rebuild".into())
         .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+    let timeouts = http::Timeouts::from(&cfg.server);
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = http::server(state, listener)?;
+            let server = http::server_with(state, listener, timeouts)?;
             let _ = handle_tx.send(server.handle());
             server.await
         })
