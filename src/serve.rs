@@ -133,7 +133,11 @@ fn rebuild_loop(
     loop {
         let set = match changes.recv_timeout(GIT_POLL) {
             Ok(set) => Some(set),
-            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Timeout) => {
+                // Nothing changed: a mirror that failed catches up as soon as it can.
+                publisher.retry_mirror();
+                None
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let started = Instant::now();
@@ -184,6 +188,27 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// After a failed write, try to re-sync the whole mirror (called when idle).
+    fn retry_mirror(&mut self) {
+        if self.mirror_ok {
+            return;
+        }
+        let published = self.current.load();
+        match self.mirror.sync_all(&published) {
+            Ok(written) => {
+                tracing::info!(
+                    "feeds in {} are written again ({written} files caught up)",
+                    self.mirror.dir().display()
+                );
+                self.mirror_ok = true;
+            }
+            Err(e) => tracing::debug!(
+                "feeds in {} still cannot be written: {e}",
+                self.mirror.dir().display()
+            ),
+        }
+    }
+
     fn publish(
         &mut self,
         site: &Site,
