@@ -1,6 +1,7 @@
 //! Herald's integration tests: one binary, a module per feature. See README.md here.
 
 mod cli;
+mod consistency;
 mod faults;
 mod http;
 mod site;
