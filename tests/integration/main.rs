@@ -1,5 +1,6 @@
 //! Herald's integration tests: one binary, a module per feature. See README.md here.
 
+mod attacks;
 mod cli;
 mod consistency;
 mod faults;
