@@ -119,7 +119,7 @@ const GIT_POLL: Duration = Duration::from_secs(2);
 
 /// Apply change sets until the watcher goes away. A rebuild that fails or panics is logged
 /// and the site is rebuilt from scratch on the next change; the last good snapshot stays
-/// served meanwhile.
+/// served meanwhile, as it does while the content root is missing.
 fn rebuild_loop(
     mut site: Site,
     changes: Receiver<ChangeSet>,
@@ -130,6 +130,7 @@ fn rebuild_loop(
     let cfg = site.config().clone();
     let mut publisher = Publisher { current, mirror, mirror_ok };
     let mut broken = false;
+    let mut root_missing = false;
     loop {
         let set = match changes.recv_timeout(GIT_POLL) {
             Ok(set) => Some(set),
@@ -139,6 +140,25 @@ fn rebuild_loop(
                 None
             }
             Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // A content root that is gone is a fault (a re-clone in progress, an unmounted disk),
+        // not a repository without articles: keep serving and mirroring the last good feeds,
+        // and rescan everything once it is back.
+        if !cfg.content.root.is_dir() {
+            if !root_missing {
+                tracing::error!(
+                    "the content folder {} is missing; still serving the last good feeds until it is back",
+                    cfg.content.root.display()
+                );
+            }
+            root_missing = true;
+            continue;
+        }
+        let set = if std::mem::take(&mut root_missing) {
+            tracing::info!("the content folder {} is back; rescanning", cfg.content.root.display());
+            Some(ChangeSet { rescan: true, ..ChangeSet::default() })
+        } else {
+            set
         };
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

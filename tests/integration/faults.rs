@@ -169,10 +169,10 @@ pub(crate) fn cold_build(cfg: &std::sync::Arc<herald::config::Config>) -> Feeds 
 pub(crate) fn diff_summary(got: &Feeds, want: &Feeds) -> String {
     let mut out = String::new();
     for name in got.keys().filter(|n| !want.contains_key(*n)) {
-        out += &format!("  served but not in the cold build: {name}\n");
+        out += &format!("  served but not expected: {name}\n");
     }
     for name in want.keys().filter(|n| !got.contains_key(*n)) {
-        out += &format!("  in the cold build but not served: {name}\n");
+        out += &format!("  expected but not served: {name}\n");
     }
     for (name, w) in want {
         let Some(g) = got.get(name) else { continue };
@@ -181,7 +181,7 @@ pub(crate) fn diff_summary(got: &Feeds, want: &Feeds) -> String {
             let at =
                 g.bytes().zip(w.bytes()).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
             out += &format!(
-                "  {name} differs at byte {at} ({} vs {} bytes):\n    served: {:?}\n    cold:   {:?}\n",
+                "  {name} differs at byte {at} ({} vs {} bytes):\n    served:   {:?}\n    expected: {:?}\n",
                 g.len(),
                 w.len(),
                 window(&g, at),
@@ -383,6 +383,48 @@ fn a_rescan_change_set_gives_the_same_feeds_as_a_cold_build() {
     assert!(got == want, "rescan differs from a cold build:\n{}", diff_summary(&got, &want));
 }
 
+#[test]
+fn bad_articles_are_skipped_and_every_other_feed_stays_served_and_well_formed() {
+    let content = copy_fixture("mixed");
+    let root = content.path();
+    let out = tempfile::tempdir().unwrap();
+    let cfg =
+        config_with(root, out.path(), "[content]\ngit_dates = false\nmax_file_bytes = 20000\n");
+    let running = herald::serve::start(cfg.clone()).unwrap();
+    write(
+        root,
+        "posts/too-big.md",
+        &format!("{}\n{}", article("Too big", "Bad", "2025-09-01"), "x".repeat(30_000)),
+    );
+    std::fs::write(root.join("posts/binary.md"), [0u8, 159, 146, 150, 0xff, 0xfe, 0, 0, 1, 2, 3])
+        .unwrap();
+    write(
+        root,
+        "posts/broken-front-matter.md",
+        "---\ntitle: [unclosed\ndate: not a date\n---\n\nText after broken front matter.\n",
+    );
+    write(
+        root,
+        "posts/control-chars.md",
+        &article("Bell \u{7} and escape \u{1b} in a title", "Bad", "2025-09-02"),
+    );
+    write(root, "posts/good.md", &article("A good article beside bad ones", "Good", "2025-09-03"));
+    let want = cold_build(&cfg);
+    settle(&running, &want, Duration::from_secs(30), "bad articles");
+    let served = served(&running);
+    assert!(served.contains_key("good.atom"));
+    for (name, bytes) in &served {
+        well_formed(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        parse_feed(bytes);
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("Too big"),
+            "{name} holds a skipped article"
+        );
+    }
+    assert_eq!(raw::get(running.addr, "/feeds/good.rss").status, 200);
+    running.stop().unwrap();
+}
+
 /// A tree like `mixed`, but different: one title changed without changing the file's
 /// length (and, as `copy_tree` does, with the same fixed mtimes), one file gone, one added.
 fn different_copy(to: &Path) {
@@ -401,7 +443,7 @@ fn different_copy(to: &Path) {
 }
 
 #[test]
-fn a_content_root_replaced_wholesale_is_rescanned_to_a_cold_build() {
+fn a_replaced_or_vanished_content_root_keeps_the_last_good_feeds_then_rescans_to_a_cold_build() {
     let base = tempfile::tempdir().unwrap();
     let root = base.path().join("content");
     copy_tree(&fixture_dir("mixed"), &root);
@@ -419,9 +461,24 @@ fn a_content_root_replaced_wholesale_is_rescanned_to_a_cold_build() {
     assert_ne!(before, want, "the new copy must differ");
     settle(&running, &want, Duration::from_secs(30), "root renamed away and replaced");
 
-    // Deleted and recreated in place.
+    // Deleted, left missing long enough for the watcher to notice (it checks the root every
+    // second), then recreated in place. Meanwhile the last good feeds stay served and
+    // mirrored: a vanished root is a fault (a re-clone, an unmounted disk), not a repository
+    // without articles.
+    let last_good = served(&running);
     std::fs::remove_dir_all(&root).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let missing_since = Instant::now();
+    while missing_since.elapsed() < Duration::from_millis(2500) {
+        let now = served(&running);
+        assert!(
+            now == last_good,
+            "the root is missing and the served feeds changed:\n{}",
+            diff_summary(&now, &last_good)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let problems = mirror_problems(out.path(), &last_good);
+    assert!(problems.is_empty(), "mirror while the root is missing:\n{}", problems.join("\n"));
     copy_tree(&fixture_dir("mixed"), &root);
     let want = cold_build(&cfg);
     assert_eq!(want, before);
