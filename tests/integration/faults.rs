@@ -306,6 +306,8 @@ fn the_mirror_is_always_complete_valid_and_free_of_temporaries() {
     }
     std::fs::remove_dir_all(root.join("talks")).unwrap();
     assert!(wait_for(Duration::from_secs(20), || !out.path().join("talks.atom").exists()));
+    // The mirror is written just after each swap, so poll until it has caught up.
+    wait_for(Duration::from_secs(20), || mirror_problems(out.path(), &served(&running)).is_empty());
     let problems = mirror_problems(out.path(), &served(&running));
     assert!(problems.is_empty(), "after changes:\n{}", problems.join("\n"));
     running.stop().unwrap();
@@ -422,6 +424,12 @@ fn bad_articles_are_skipped_and_every_other_feed_stays_served_and_well_formed() 
         );
     }
     assert_eq!(raw::get(running.addr, "/feeds/good.rss").status, 200);
+    let site = Site::build(cfg.clone()).unwrap();
+    let outcome = |path: &str| site.reports()[path].outcome.clone();
+    assert!(matches!(outcome("posts/too-big.md"), herald::site::Outcome::Skipped(_)));
+    assert!(matches!(outcome("posts/binary.md"), herald::site::Outcome::Skipped(_)));
+    assert_eq!(outcome("posts/broken-front-matter.md"), herald::site::Outcome::Article);
+    assert!(!site.reports()["posts/broken-front-matter.md"].warnings.is_empty());
     running.stop().unwrap();
 }
 
@@ -603,10 +611,10 @@ fn kill_9_then_restart_serves_identical_etags_and_bytes() {
     assert!(problems.is_empty(), "mirror after kill -9 and restart:\n{}", problems.join("\n"));
 }
 
-/// Shrink the socket's receive buffer so the server cannot push a big response into it.
-fn small_receive_buffer(stream: &std::net::TcpStream) {
+/// Set the socket's receive buffer (small: the server cannot push a big response into it,
+/// so most of it is still on its way when the signal lands).
+fn set_receive_buffer(stream: &std::net::TcpStream, size: libc::c_int) {
     use std::os::fd::AsRawFd;
-    let size: libc::c_int = 4096;
     let rc = unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
@@ -647,7 +655,7 @@ fn sigterm_finishes_in_flight_requests_and_exits_0() {
     // signal lands, and it reads the rest only afterwards. (A connection whose request head
     // has not fully arrived is not in flight: actix closes it at once on shutdown.)
     let mut slow = std::net::TcpStream::connect(addr).unwrap();
-    small_receive_buffer(&slow);
+    set_receive_buffer(&slow, 64 * 1024);
     slow.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     slow.write_all(
         format!("GET /feeds/all.rss HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
@@ -680,7 +688,7 @@ fn sigterm_finishes_in_flight_requests_and_exits_0() {
                         }
                     }
                     if refused > 0 {
-                        std::thread::sleep(Duration::from_millis(5));
+                        std::thread::sleep(Duration::from_millis(20));
                     }
                 }
                 (ok, refused, broken)
@@ -690,15 +698,6 @@ fn sigterm_finishes_in_flight_requests_and_exits_0() {
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
     assert_eq!(unsafe { libc::kill(bin.child.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    std::thread::sleep(Duration::from_millis(300));
-    // The in-flight response completes after the signal.
-    let mut buf = first;
-    let _ = slow.read_to_end(&mut buf);
-    let answer = raw::parse(&buf).expect("the in-flight request was answered whole");
-    assert_eq!(answer.status, 200);
-    assert!(answer.body.len() > 500_000, "the response should be big: {}", answer.body.len());
-    well_formed(&answer.body).expect("the in-flight answer is a whole feed");
-
     let status = loop {
         if let Some(status) = bin.child.try_wait().unwrap() {
             break status;
@@ -707,6 +706,14 @@ fn sigterm_finishes_in_flight_requests_and_exits_0() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let exited_after = signalled.elapsed();
+    assert!(exited_after < Duration::from_secs(5 + 3), "exit took {exited_after:.1?}");
+    // The response in flight arrives whole after the signal (and even after the exit).
+    let mut buf = first;
+    let _ = slow.read_to_end(&mut buf);
+    let answer = raw::parse(&buf).expect("the in-flight request was answered whole");
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.len() > 500_000, "the response should be big: {}", answer.body.len());
+    well_formed(&answer.body).expect("the in-flight answer is a whole feed");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (mut ok, mut refused) = (0, 0);
     for c in clients {

@@ -61,9 +61,15 @@ fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
         s == 200 && b.contains("Lantern walk")
     });
     eventually(addr, "/feeds/all.atom", "add", |_, b| b.contains("Lantern walk"));
-    assert!(std::fs::read_to_string(out.path().join("night-market.atom"))
-        .unwrap()
-        .contains("Lantern walk"));
+    // The mirror is written just after the swap: poll it too.
+    let mirrored = out.path().join("night-market.atom");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&mirrored).is_ok_and(|t| t.contains("Lantern walk"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(std::fs::read_to_string(&mirrored).unwrap().contains("Lantern walk"));
 
     // Edit: the title changes in place.
     write(
