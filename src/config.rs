@@ -64,6 +64,12 @@ pub struct Server {
     pub max_age: Duration,
     /// How long the watcher waits for a burst of events to end before rebuilding.
     pub debounce: Duration,
+    /// The request head must arrive within this after a connection opens (slowloris).
+    pub request_timeout: Duration,
+    /// Idle keep-alive connections are closed after this; zero disables keep-alive.
+    pub keep_alive: Duration,
+    /// On SIGTERM/SIGINT, in-flight requests get this long to finish.
+    pub shutdown_timeout: Duration,
 }
 
 /// The config file as the user typed it: every key optional, unknown keys rejected.
@@ -114,6 +120,9 @@ pub struct RawServer {
     pub listen: Option<String>,
     pub max_age_seconds: Option<u64>,
     pub debounce_ms: Option<u64>,
+    pub request_timeout_ms: Option<u64>,
+    pub keep_alive_seconds: Option<u64>,
+    pub shutdown_timeout_seconds: Option<u64>,
 }
 
 /// Values given on the command line or in `HERALD_*` variables; they beat the file.
@@ -257,6 +266,28 @@ impl RawConfig {
             return Err(invalid("content.default_category", "must not be empty"));
         }
 
+        let request_timeout_ms = self.server.request_timeout_ms.unwrap_or(5000);
+        if request_timeout_ms == 0 || request_timeout_ms > 600_000 {
+            return Err(invalid(
+                "server.request_timeout_ms",
+                format!("{request_timeout_ms} must be between 1 and 600000"),
+            ));
+        }
+        let keep_alive_seconds = self.server.keep_alive_seconds.unwrap_or(30);
+        if keep_alive_seconds > 3600 {
+            return Err(invalid(
+                "server.keep_alive_seconds",
+                format!("{keep_alive_seconds} must be at most 3600 (0 disables keep-alive)"),
+            ));
+        }
+        let shutdown_timeout_seconds = self.server.shutdown_timeout_seconds.unwrap_or(10);
+        if shutdown_timeout_seconds > 3600 {
+            return Err(invalid(
+                "server.shutdown_timeout_seconds",
+                format!("{shutdown_timeout_seconds} must be at most 3600"),
+            ));
+        }
+
         Ok(Config {
             site: Site {
                 title: self.site.title.unwrap_or_else(|| "Herald".into()),
@@ -283,6 +314,9 @@ impl RawConfig {
                 listen,
                 max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
                 debounce: Duration::from_millis(self.server.debounce_ms.unwrap_or(10)),
+                request_timeout: Duration::from_millis(request_timeout_ms),
+                keep_alive: Duration::from_secs(keep_alive_seconds),
+                shutdown_timeout: Duration::from_secs(shutdown_timeout_seconds),
             },
         })
     }
@@ -348,6 +382,20 @@ mod tests {
         assert_eq!(cfg.server.max_age, Duration::from_secs(300));
         assert_eq!(cfg.content.max_file_bytes, 8 * 1024 * 1024);
         assert_eq!(cfg.feeds.link_template, "{base_url}/articles/{path}");
+        assert_eq!(cfg.server.request_timeout, Duration::from_millis(5000));
+        assert_eq!(cfg.server.keep_alive, Duration::from_secs(30));
+        assert_eq!(cfg.server.shutdown_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn server_timeouts_are_read() {
+        let cfg = validate(
+            "[server]\nrequest_timeout_ms = 250\nkeep_alive_seconds = 0\nshutdown_timeout_seconds = 3",
+        )
+        .unwrap();
+        assert_eq!(cfg.server.request_timeout, Duration::from_millis(250));
+        assert_eq!(cfg.server.keep_alive, Duration::ZERO);
+        assert_eq!(cfg.server.shutdown_timeout, Duration::from_secs(3));
     }
 
     #[test]
@@ -374,6 +422,9 @@ mod tests {
             ("[content]\nignore = [\"a[\"]", "content.ignore"),
             ("[feeds.slugs]\n\"Tokyo\" = \"Tokyo Group\"", "feeds.slugs"),
             ("[site]\nid_authority = \"example.org\"", "site.id_authority"),
+            ("[server]\nrequest_timeout_ms = 0", "server.request_timeout_ms"),
+            ("[server]\nkeep_alive_seconds = 86400", "server.keep_alive_seconds"),
+            ("[server]\nshutdown_timeout_seconds = 86400", "server.shutdown_timeout_seconds"),
         ] {
             let err = validate(text).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

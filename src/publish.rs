@@ -62,6 +62,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Whether `name` is a temporary of [`write_atomic`] (`.{feed}.{pid}.tmp`) left behind by a
+/// writer that died mid-write (kill -9, power loss): one of another process that no longer
+/// runs or, where that cannot be told, one older than a minute.
+fn is_stale_temp(dir: &Path, name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((feed, pid)) = inner.rsplit_once('.') else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    if !is_feed_file(feed) || pid == std::process::id() {
+        return false;
+    }
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return !proc.join(pid.to_string()).exists();
+    }
+    std::fs::metadata(dir.join(name))
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(60)))
+}
+
 /// Whether a file in the mirror folder is one Herald writes (and so may delete).
 fn is_feed_file(name: &str) -> bool {
     !name.starts_with('.') && (name.ends_with(".rss") || name.ends_with(".atom"))
@@ -83,7 +104,8 @@ impl Mirror {
     }
 
     /// Make the folder hold exactly the feeds of `snapshot`: write every feed whose bytes
-    /// differ from the file and delete feed files that are no longer served.
+    /// differ from the file, delete feed files that are no longer served and temporaries a
+    /// crashed writer left.
     pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<usize> {
         std::fs::create_dir_all(&self.dir)?;
         let mut written = 0;
@@ -96,7 +118,9 @@ impl Mirror {
         }
         for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name().to_string_lossy().into_owned();
-            if is_feed_file(&name) && !snapshot.feeds.contains_key(&name) {
+            if (is_feed_file(&name) && !snapshot.feeds.contains_key(&name))
+                || is_stale_temp(&self.dir, &name)
+            {
                 std::fs::remove_file(self.dir.join(&name))?;
             }
         }

@@ -16,6 +16,10 @@ pub struct SourceFile {
     pub abs: PathBuf,
     pub len: u64,
     pub mtime: Option<SystemTime>,
+    /// Inode and status-change time (unix): unlike the mtime, tools cannot set them back, so
+    /// a file replaced by another of the same length and mtime (`cp -p`, `rsync -a`, a tree
+    /// swapped in wholesale) still looks changed.
+    pub inode_ctime: Option<(u64, i64, i64)>,
 }
 
 /// A file or folder the walk could not use, and why.
@@ -100,8 +104,20 @@ impl Rules {
             abs: abs.to_path_buf(),
             len: meta.len(),
             mtime: meta.modified().ok(),
+            inode_ctime: inode_ctime(&meta),
         }))
     }
+}
+
+#[cfg(unix)]
+fn inode_ctime(meta: &std::fs::Metadata) -> Option<(u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.ino(), meta.ctime(), meta.ctime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn inode_ctime(_: &std::fs::Metadata) -> Option<(u64, i64, i64)> {
+    None
 }
 
 /// Walk the whole root in parallel. Files come back sorted by path so everything downstream

@@ -95,10 +95,11 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     std::thread::Builder::new()
         .name("herald-rebuild".into())
         .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+    let timeouts = http::Timeouts::from(&cfg.server);
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = http::server(state, listener)?;
+            let server = http::server_with(state, listener, timeouts)?;
             let _ = handle_tx.send(server.handle());
             server.await
         })
@@ -118,7 +119,7 @@ const GIT_POLL: Duration = Duration::from_secs(2);
 
 /// Apply change sets until the watcher goes away. A rebuild that fails or panics is logged
 /// and the site is rebuilt from scratch on the next change; the last good snapshot stays
-/// served meanwhile.
+/// served meanwhile, as it does while the content root is missing.
 fn rebuild_loop(
     mut site: Site,
     changes: Receiver<ChangeSet>,
@@ -129,11 +130,35 @@ fn rebuild_loop(
     let cfg = site.config().clone();
     let mut publisher = Publisher { current, mirror, mirror_ok };
     let mut broken = false;
+    let mut root_missing = false;
     loop {
         let set = match changes.recv_timeout(GIT_POLL) {
             Ok(set) => Some(set),
-            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Timeout) => {
+                // Nothing changed: a mirror that failed catches up as soon as it can.
+                publisher.retry_mirror();
+                None
+            }
             Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // A content root that is gone is a fault (a re-clone in progress, an unmounted disk),
+        // not a repository without articles: keep serving and mirroring the last good feeds,
+        // and rescan everything once it is back.
+        if !cfg.content.root.is_dir() {
+            if !root_missing {
+                tracing::error!(
+                    "the content folder {} is missing; still serving the last good feeds until it is back",
+                    cfg.content.root.display()
+                );
+            }
+            root_missing = true;
+            continue;
+        }
+        let set = if std::mem::take(&mut root_missing) {
+            tracing::info!("the content folder {} is back; rescanning", cfg.content.root.display());
+            Some(ChangeSet { rescan: true, ..ChangeSet::default() })
+        } else {
+            set
         };
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -183,6 +208,27 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// After a failed write, try to re-sync the whole mirror (called when idle).
+    fn retry_mirror(&mut self) {
+        if self.mirror_ok {
+            return;
+        }
+        let published = self.current.load();
+        match self.mirror.sync_all(&published) {
+            Ok(written) => {
+                tracing::info!(
+                    "feeds in {} are written again ({written} files caught up)",
+                    self.mirror.dir().display()
+                );
+                self.mirror_ok = true;
+            }
+            Err(e) => tracing::debug!(
+                "feeds in {} still cannot be written: {e}",
+                self.mirror.dir().display()
+            ),
+        }
+    }
+
     fn publish(
         &mut self,
         site: &Site,

@@ -56,11 +56,12 @@ pub struct FileReport {
 struct Stamp {
     len: u64,
     mtime: Option<SystemTime>,
+    inode_ctime: Option<(u64, i64, i64)>,
 }
 
 impl From<&SourceFile> for Stamp {
     fn from(f: &SourceFile) -> Self {
-        Stamp { len: f.len, mtime: f.mtime }
+        Stamp { len: f.len, mtime: f.mtime, inode_ctime: f.inode_ctime }
     }
 }
 

@@ -75,24 +75,69 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(feeds::not_found));
 }
 
-/// The production server: `configure` behind bounded workers and timeouts that keep slow or
-/// idle clients from holding connections.
+/// Server timeouts (`[server]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The request head must arrive within this (slowloris).
+    pub request: Duration,
+    /// Idle keep-alive connections are closed after this; zero disables keep-alive.
+    pub keep_alive: Duration,
+    /// Graceful shutdown: in-flight requests get this long.
+    pub shutdown: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            request: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(30),
+            shutdown: Duration::from_secs(10),
+        }
+    }
+}
+
+impl From<&crate::config::Server> for Timeouts {
+    fn from(s: &crate::config::Server) -> Self {
+        Timeouts {
+            request: s.request_timeout,
+            keep_alive: s.keep_alive,
+            shutdown: s.shutdown_timeout,
+        }
+    }
+}
+
+/// The production server with the default timeouts.
 pub fn server(
     state: web::Data<AppState>,
     listener: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
+    server_with(state, listener, Timeouts::default())
+}
+
+/// The production server: `configure` behind bounded workers and timeouts that keep slow or
+/// idle clients from holding connections. SIGTERM and SIGINT stop it gracefully.
+pub fn server_with(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+    timeouts: Timeouts,
+) -> std::io::Result<actix_web::dev::Server> {
+    let keep_alive = if timeouts.keep_alive.is_zero() {
+        actix_web::http::KeepAlive::Disabled
+    } else {
+        actix_web::http::KeepAlive::Timeout(timeouts.keep_alive)
+    };
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
         .workers(2)
         // Connections per worker; feeds are small and answered from memory.
         .max_connections(4096)
         // Idle keep-alive connections are closed after this.
-        .keep_alive(Duration::from_secs(30))
+        .keep_alive(keep_alive)
         // The request head must arrive within this (slowloris).
-        .client_request_timeout(Duration::from_secs(5))
+        .client_request_timeout(timeouts.request)
         // A closing client gets this long to acknowledge the shutdown.
         .client_disconnect_timeout(Duration::from_secs(2))
         // Graceful shutdown: in-flight requests get this many seconds.
-        .shutdown_timeout(10)
+        .shutdown_timeout(timeouts.shutdown.as_secs())
         .listen(listener)?
         .run();
     Ok(server)

@@ -1,6 +1,9 @@
 //! Herald's integration tests: one binary, a module per feature. See README.md here.
 
+mod attacks;
 mod cli;
+mod consistency;
+mod faults;
 mod http;
 mod site;
 mod support;
