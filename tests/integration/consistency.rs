@@ -413,7 +413,7 @@ fn under_load_every_response_is_whole_current_and_never_mixed() {
     let record = |snapshot: &herald::publish::Snapshot, v: &mut Versions| {
         for (name, doc) in &snapshot.feeds {
             v.identity.entry(name.clone()).or_default().insert(doc.identity.etag.clone());
-            v.gzip.entry(name.clone()).or_default().insert(doc.gzip.etag.clone());
+            v.gzip.entry(name.clone()).or_default().insert(doc.gzip().etag.clone());
         }
     };
     {
