@@ -1784,4 +1784,57 @@ mod tests {
         resolve(&mut article, Some(&dates), Some(SystemTime::from(day(9))));
         assert_eq!(article.published, Some(Dated { at: day(9), source: DateSource::Mtime }));
     }
+
+    // ---- through the site ----
+
+    fn site_for(repo: &Repo, out: &Path) -> crate::site::Site {
+        use crate::config::{Overrides, RawConfig};
+        let text = "[site]\ntitle = \"T\"\nbase_url = \"https://feeds.example.org\"\nid_authority = \"feeds.example.org,2026\"\n";
+        let raw = RawConfig::parse(text, Path::new("test.toml")).unwrap();
+        let overrides = Overrides {
+            content: Some(repo.path().to_path_buf()),
+            out: Some(out.to_path_buf()),
+            listen: Some("127.0.0.1:0".into()),
+            base_url: None,
+        };
+        let cfg = raw.validate(&overrides, repo.path()).unwrap();
+        crate::site::Site::build(std::sync::Arc::new(cfg)).unwrap()
+    }
+
+    fn site_dates(site: &crate::site::Site, path: &str) -> (Option<Dated>, Option<Dated>) {
+        let article = site.index().get(path).unwrap();
+        (article.published, article.updated)
+    }
+
+    #[test]
+    fn the_site_dates_a_rotated_article_when_built_and_after_a_pull() {
+        let mut repo = Repo::new();
+        repo.write(SLOT, &gnews(740001, "第一篇。"));
+        repo.write("gnews/2021/01/740000.md", &gnews(740000, "普通文章。"));
+        repo.commit(1);
+        repo.write(SLOT, &gnews(740002, "第二篇。"));
+        repo.write("gnews/2021/01/740000.md", &gnews(740000, "普通文章，改过。"));
+        repo.commit(2);
+        let out = tempfile::tempdir().unwrap();
+        let mut site = site_for(&repo, out.path());
+        assert_eq!(site_dates(&site, SLOT), (by_git(2), by_git(2)));
+        assert_eq!(site_dates(&site, "gnews/2021/01/740000.md"), (by_git(1), by_git(2)));
+
+        // A pull: the watcher reports the file before HEAD is read again, then the refresh.
+        repo.write(SLOT, &gnews(740003, "第三篇。"));
+        repo.commit(3);
+        let changes = crate::watch::ChangeSet {
+            paths: [repo.path().join(SLOT)].into_iter().collect(),
+            rescan: false,
+        };
+        site.apply(&changes);
+        let interim = site_dates(&site, SLOT).0.unwrap();
+        assert_eq!(interim.source, DateSource::Mtime);
+        assert!(site.refresh_git());
+        assert_eq!(site_dates(&site, SLOT), (by_git(3), by_git(3)));
+
+        // A restart reads the answer from the state file.
+        let restarted = site_for(&repo, out.path());
+        assert_eq!(site_dates(&restarted, SLOT), (by_git(3), by_git(3)));
+    }
 }
