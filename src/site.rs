@@ -291,6 +291,10 @@ impl Site {
             })
             .cloned()
             .collect();
+        let state = self.git_state_file();
+        if let Some(git) = &mut self.git {
+            git.learn_appeared(&self.cfg.content.root, Some(&state), stale.iter().map(|a| &**a));
+        }
         for old in stale {
             let mut article = (*old).clone();
             for date in [&mut article.published, &mut article.updated] {
@@ -408,6 +412,15 @@ impl Site {
                 (file, parsed)
             })
             .collect();
+        // When an article in a rotating slot appeared: one git process for the batch.
+        let state = self.git_state_file();
+        if let Some(git) = &mut self.git {
+            let articles = parsed.iter().filter_map(|(_, p)| match p {
+                Parsed::Article(a) => Some(&**a),
+                _ => None,
+            });
+            git.learn_appeared(&self.cfg.content.root, Some(&state), articles);
+        }
         for (file, parsed) in parsed {
             self.stamps.insert(file.rel.clone(), Stamp::from(&file));
             self.body_cache.remove(&file.rel);
