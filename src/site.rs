@@ -313,7 +313,13 @@ impl Site {
 
     /// Walk the whole root again: parse new and changed files, drop vanished ones.
     pub fn rescan(&mut self) -> RebuildReport {
-        self.load_git();
+        // Known history: read only what HEAD moved by, and re-date the articles that are not
+        // re-parsed below (their files did not change, their git dates may have).
+        if self.git.is_some() {
+            self.refresh_git();
+        } else {
+            self.load_git();
+        }
         let (files, problems) = scan::scan(&self.rules);
         for p in problems {
             tracing::warn!("{}: {}", p.path, p.message);

@@ -204,3 +204,36 @@ fn the_mirror_holds_exactly_the_served_feeds() {
     let on_disk = std::fs::read(out.path().join("all.rss")).unwrap();
     assert_eq!(on_disk, site.feeds()["all.rss"].identity.bytes);
 }
+
+/// Regression: a rescan read the new git history but re-dated only the files it re-parsed,
+/// so an unchanged article kept a date from history that no longer existed.
+#[test]
+fn a_rescan_redates_unchanged_articles_when_history_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let git = |args: &[&str], date: &str| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(root)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    std::fs::write(root.join("note.md"), "## A note without a date\n\nBody.\n").unwrap();
+    git(&["init", "-q"], "2024-01-01T00:00:00Z");
+    git(&["add", "-A"], "2024-01-01T00:00:00Z");
+    git(&["commit", "-qm", "first"], "2024-01-01T00:00:00Z");
+    let out = tempfile::tempdir().unwrap();
+    let mut site = Site::build(config_with(root, out.path(), "")).unwrap();
+    let published =
+        |site: &Site| site.index().get("note.md").unwrap().published.unwrap().at.to_rfc3339();
+    assert_eq!(published(&site), "2024-01-01T00:00:00+00:00");
+
+    // The same content, committed again with another date (a rewritten history).
+    git(&["commit", "-q", "--amend", "-m", "first, rewritten"], "2024-02-02T00:00:00Z");
+    site.rescan();
+    assert_eq!(published(&site), "2024-02-02T00:00:00+00:00");
+}
