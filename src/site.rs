@@ -642,6 +642,7 @@ impl Site {
             listing: self.listing(),
             index_page: None,
             articles: self.index.articles().map(|a| (a.path.clone(), a.clone())).collect(),
+            ..Snapshot::default()
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod http;
+mod pages;
 mod site;
 mod support;
 mod watch;
