@@ -130,6 +130,31 @@ const visibleNames = (page) =>
       await p3.screenshot({ path: path.join(out, "embed.png") });
       await p3.close();
     }
+
+    // A hostile feed: titles stay text, only http(s) links become hrefs.
+    {
+      const p4 = await ctx.newPage();
+      const origin = base.replace("127.0.0.1", "localhost");
+      await p4.route(origin + "/hostile.atom", (route) =>
+        route.fulfill({ contentType: "application/atom+xml", body:
+          '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">' +
+          '<entry><title>&lt;img src=x onerror="window.pwned=1"&gt;</title><link href="javascript:window.pwned=2"/></entry>' +
+          '<entry><title type="html">&lt;b&gt;bold&lt;/b&gt;</title><link href="https://example.org/ok"/></entry></feed>' }));
+      await p4.route(origin + "/hostile-page", (route) =>
+        route.fulfill({ contentType: "text/html; charset=utf-8", body:
+          `<!DOCTYPE html><div data-herald-feed="${origin}/hostile.atom"></div><script src="${base}/embed.js"></script>` }));
+      await p4.goto(origin + "/hostile-page");
+      await p4.waitForSelector("[data-herald-state=done], [data-herald-state=error]", { state: "attached", timeout: 10000 });
+      const r = await p4.evaluate(() => ({
+        imgs: document.querySelectorAll(".herald-feed-list img, .herald-feed-list b").length,
+        texts: Array.from(document.querySelectorAll(".herald-feed-list li > :first-child")).map((e) => [e.tagName, e.textContent, e.getAttribute("href")]),
+        pwned: window.pwned || 0,
+      }));
+      check(r.imgs === 0 && r.pwned === 0, `hostile titles stay text (${JSON.stringify(r.texts)})`);
+      check(r.texts.length === 2 && r.texts[0][0] === "SPAN" && r.texts[1][2] === "https://example.org/ok",
+        "a javascript: link is dropped, an https link kept");
+      await p4.close();
+    }
     check(errors.length === 0, `no script errors ${JSON.stringify(errors)}`);
 
     // Phone size.
