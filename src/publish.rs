@@ -35,6 +35,12 @@ pub struct Snapshot {
     /// Articles by path relative to the content root, for `/articles/{path}`. A persistent
     /// map shared with the index, so publishing a snapshot does not copy it.
     pub articles: imbl::HashMap<String, Arc<Article>>,
+
+    // Browsing pages (`src/http/pages.rs`): filled by `serve::snapshot`.
+    /// Articles of each feed, newest first, by slug (`all` and every category).
+    pub by_feed: HashMap<String, Arc<[Arc<Article>]>>,
+    /// Category pages rendered on first request; a new snapshot starts with an empty cache.
+    pub page_cache: crate::http::pages::PageCache,
 }
 
 /// Renders an article's body on demand for `/articles/{path}` (re-reads the file: bodies are

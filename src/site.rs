@@ -580,6 +580,7 @@ impl Site {
         let meta = self.feed_meta(slug, category, updated);
         let rss = render::rss::render(&meta, &items);
         let atom = render::atom::render(&meta, &items);
+        let (rss, atom) = render::stylesheet::attach(rss, atom);
         let last_modified = updated.unwrap_or_default();
         let state = FeedState {
             name: category.unwrap_or("All articles").to_string(),
@@ -661,6 +662,7 @@ impl Site {
             listing: self.listing(),
             index_page: None,
             articles: self.index.by_path(),
+            ..Snapshot::default()
         }
     }
 

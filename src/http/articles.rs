@@ -23,8 +23,7 @@ pub(crate) async fn article(req: HttpRequest, state: web::Data<AppState>) -> Htt
         Ok(Err(why)) => return render_error(&article.path, &why),
         Err(_) => return render_error(&article.path, "the renderer failed"),
     };
-    let html =
-        pages::article_page(&article, &body, &snapshot.listing, &state.site_title, &state.base_url);
+    let html = pages::article_page(&article, &body, &snapshot, &state.site_title, &state.base_url);
 
     // A page is cheap to hash; its ETag lets readers revalidate.
     let etag = format!("\"{}\"", &blake3::hash(html.as_bytes()).to_hex().as_str()[..32]);

@@ -21,7 +21,7 @@ pub(crate) async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     let raw = req.match_info().get("file").unwrap_or_default();
     let doc = decode_path(raw).and_then(|name| snapshot.feeds.get(name.as_ref()));
     match doc {
-        Some(doc) => serve_encoded(&req, doc, &state, true),
+        Some(doc) => super::browse::for_browsers(&req, doc, serve_encoded(&req, doc, &state, true)),
         None => not_found_response(&state, &snapshot),
     }
 }

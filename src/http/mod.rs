@@ -9,10 +9,14 @@
 //! | `/`                       | GET, HEAD           | `snapshot.index_page` (503 until built) |
 //! | `/feeds/{file}`           | GET, HEAD, OPTIONS  | `snapshot.feeds[file]`, CORS            |
 //! | `/articles/{path}`        | GET, HEAD           | `snapshot.articles[path]` rendered      |
+//! | `/categories/{slug}`      | GET, HEAD           | a category's articles, `?page=N`        |
+//! | `/embed.js`               | GET, HEAD           | the embed script (static)               |
+//! | `/feeds/rss.xsl`, `atom.xsl` | GET, HEAD        | feed stylesheets (static)               |
 //! | `/healthz`                | GET, HEAD           | `ok`                                    |
 //! | anything else             |                     | 404 listing the feeds                   |
 
 mod articles;
+mod browse;
 mod conditional;
 mod feeds;
 pub mod pages;
@@ -47,6 +51,9 @@ pub(crate) const SEGMENT: &AsciiSet =
 
 /// The single route table, shared by the production server and the tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Pages for people and assets (browse.rs): before `/feeds/{file}`, which would match the
+    // stylesheets.
+    cfg.configure(browse::routes);
     cfg.service(
         web::resource("/")
             .route(web::get().to(feeds::index))

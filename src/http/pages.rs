@@ -1,46 +1,23 @@
-//! HTML pages: the index of feeds (rendered at publish time) and one article.
+//! HTML pages: the index of feeds (rendered at publish time), one page per category
+//! (rendered on first request, cached per snapshot) and one article.
 //!
-//! Plain HTML5 with inline CSS, no JavaScript, readable on a phone. Every piece of text from
-//! the content (category names, titles, links) is escaped.
+//! Plain HTML5 with inline CSS, readable on a phone. A small inline script adds the filter
+//! box and copy buttons; without it every feed and article is still listed and linked. Every
+//! piece of text from the content (category names, titles, links) is escaped.
 
 use super::{feed_url, SEGMENT};
 use crate::article::Article;
-use crate::publish::FeedListing;
+use crate::index::sort_date;
+use crate::publish::{FeedListing, Snapshot};
+use crate::render::encode::Encoded;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
-const STYLE: &str = "\
-:root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fff;--muted:#6b6b70;--line:#dcdce0;--link:#0b57d0}
-@media (prefers-color-scheme:dark){:root{--fg:#e8e8ea;--bg:#151517;--muted:#a0a0a8;--line:#33333a;--link:#8ab4f8}}
-*{box-sizing:border-box}
-body{margin:0;padding:1rem;font:16px/1.55 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;color:var(--fg);background:var(--bg)}
-main,footer{max-width:52rem;margin:0 auto}
-h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}
-a{color:var(--link)}
-.muted,footer{color:var(--muted);font-size:.9rem}
-table{width:100%;border-collapse:collapse}
-th,td{text-align:left;vertical-align:top;padding:.55rem .5rem;border-bottom:1px solid var(--line)}
-thead th{font-size:.85rem;color:var(--muted);font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.latest{margin:.2rem 0 0;padding:0;list-style:none;font-size:.85rem;color:var(--muted);font-weight:normal}
-.latest li{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:30rem}
-.subscribe a{margin-right:.6rem;white-space:nowrap}
-footer{margin-top:2rem}
-article img,article video{max-width:100%;height:auto}
-article pre{overflow-x:auto}
-article blockquote{margin:1rem 0;padding-left:1rem;border-left:3px solid var(--line);color:var(--muted)}
-.meta{margin:0 0 1.5rem}
-.meta span{margin-right:.8rem}
-@media (max-width:40rem){
-thead{display:none}
-table,tbody,tr,th,td{display:block}
-tr{border-bottom:1px solid var(--line);padding:.5rem 0}
-th,td{border:0;padding:.15rem 0}
-td.num{text-align:left}
-td.num::after{content:\" articles\"}
-.latest li{max-width:100%}
-}
-";
+const STYLE: &str = include_str!("assets/page.css");
+/// Filter box and copy buttons (progressive enhancement, inline: no external request).
+const SCRIPT: &str = include_str!("assets/page.js");
 
 /// Escape text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -72,84 +49,392 @@ fn head(out: &mut String, title: &str) {
     );
 }
 
-/// The index page `/`: every feed with its article count, last update and RSS/Atom links,
-/// plus feed autodiscovery `<link>`s (`all` first).
-pub fn index_page(listing: &[FeedListing], site_title: &str, base_url: &str) -> String {
-    let mut out = String::with_capacity(4096 + listing.len() * 600);
-    head(&mut out, site_title);
-    for f in listing {
-        let name = escape(&f.name);
+/// Articles per category page.
+pub const PAGE_SIZE: usize = 50;
+/// Newest titles shown per feed on the index page.
+const LATEST: usize = 3;
+/// Titles the embed snippet shows.
+const EMBED_ITEMS: usize = 5;
+
+/// `{base_url}/categories/{slug}`.
+pub fn category_url(base_url: &str, slug: &str) -> String {
+    format!("{base_url}/categories/{}", percent_encoding::utf8_percent_encode(slug, SEGMENT))
+}
+
+/// `{base_url}/articles/{path}`, each segment percent-encoded.
+pub fn article_url(base_url: &str, path: &str) -> String {
+    let path: Vec<String> = path
+        .split('/')
+        .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect();
+    format!("{base_url}/articles/{}", path.join("/"))
+}
+
+/// The documents of one feed that exist: `(label, file, MIME type)`, RSS first. JSON Feed is
+/// listed only when the snapshot serves `{slug}.json`.
+fn formats(snapshot: &Snapshot, slug: &str) -> Vec<(&'static str, String, &'static str)> {
+    [
+        ("RSS", "rss", "application/rss+xml"),
+        ("Atom", "atom", "application/atom+xml"),
+        ("JSON Feed", "json", "application/feed+json"),
+    ]
+    .into_iter()
+    .map(|(label, ext, mime)| (label, format!("{slug}.{ext}"), mime))
+    .filter(|(label, file, _)| *label != "JSON Feed" || snapshot.feeds.contains_key(file))
+    .collect()
+}
+
+/// Autodiscovery `<link rel="alternate">` for every document of one feed.
+fn alternates(out: &mut String, snapshot: &Snapshot, f: &FeedListing, base_url: &str) {
+    let name = escape(&f.name);
+    for (label, file, mime) in formats(snapshot, &f.slug) {
         let _ = writeln!(
             out,
-            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{name} (RSS)\" href=\"{}\">",
-            escape(&feed_url(base_url, &format!("{}.rss", f.slug)))
-        );
-        let _ = writeln!(
-            out,
-            "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{name} (Atom)\" href=\"{}\">",
-            escape(&feed_url(base_url, &format!("{}.atom", f.slug)))
+            "<link rel=\"alternate\" type=\"{mime}\" title=\"{name} ({label})\" href=\"{}\">",
+            escape(&feed_url(base_url, &file))
         );
     }
-    let _ = write!(
-        out,
-        "<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n",
-        escape(site_title)
-    );
-    out.push_str(
-        "<p class=\"muted\">Subscribe to every article or to one category. \
-         Each feed is offered as RSS 2.0 and as Atom 1.0; paste a link into your feed reader.</p>\n",
-    );
-    if listing.is_empty() {
-        out.push_str("<p>No feeds yet.</p>\n");
-    } else {
-        out.push_str(
-            "<table>\n<thead><tr><th scope=\"col\">Feed</th><th scope=\"col\" class=\"num\">Articles</th>\
-             <th scope=\"col\">Updated</th><th scope=\"col\">Subscribe</th></tr></thead>\n<tbody>\n",
-        );
-        for f in listing {
-            let _ = write!(out, "<tr><th scope=\"row\">{}", escape(&f.name));
-            if !f.latest.is_empty() {
-                out.push_str("<ul class=\"latest\">");
-                for title in &f.latest {
-                    let _ = write!(out, "<li>{}</li>", escape(title));
+}
+
+/// Every feed's articles newest first, by slug (`all` and each category of the listing),
+/// for the category pages and the index's latest titles. One sort per publish.
+pub fn feed_lists(snapshot: &Snapshot) -> HashMap<String, Arc<[Arc<Article>]>> {
+    let mut all: Vec<Arc<Article>> = snapshot.articles.values().cloned().collect();
+    all.sort_by(|a, b| sort_date(b).cmp(&sort_date(a)).then_with(|| a.path.cmp(&b.path)));
+    let slugs: HashMap<&str, &str> = snapshot
+        .listing
+        .iter()
+        .filter(|f| f.slug != "all")
+        .map(|f| (f.name.as_str(), f.slug.as_str()))
+        .collect();
+    let mut by: HashMap<&str, Vec<Arc<Article>>> = HashMap::new();
+    for article in &all {
+        for name in &article.categories {
+            if let Some(slug) = slugs.get(name.as_str()) {
+                let list = by.entry(slug).or_default();
+                // An article naming its category twice is listed once.
+                if !list.last().is_some_and(|last| Arc::ptr_eq(last, article)) {
+                    list.push(article.clone());
                 }
-                out.push_str("</ul>");
             }
-            let _ = write!(out, "</th><td class=\"num\">{}</td><td>", f.count);
-            match iso_date(f.updated) {
-                Some((full, day)) => {
-                    let _ = write!(out, "<time datetime=\"{full}\">{day}</time>");
-                }
-                None => out.push('—'),
-            }
-            let _ = writeln!(
-                out,
-                "</td><td class=\"subscribe\"><a href=\"{}\">RSS</a><a href=\"{}\">Atom</a></td></tr>",
-                escape(&feed_url(base_url, &format!("{}.rss", f.slug))),
-                escape(&feed_url(base_url, &format!("{}.atom", f.slug))),
-            );
         }
-        out.push_str("</tbody>\n</table>\n");
     }
-    out.push_str("</main>\n<footer>Served by Herald.</footer>\n</body>\n</html>\n");
+    let mut out: HashMap<String, Arc<[Arc<Article>]>> =
+        by.into_iter().map(|(slug, list)| (slug.to_string(), list.into())).collect();
+    out.insert("all".into(), all.into());
     out
 }
 
-/// One article: title, dates, categories (linking to their feeds), source link and body.
-/// `body_html` is already sanitised and inserted as is; `listing` maps category names to
-/// feed slugs (a category not in it is shown without a link).
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        "article"
+    } else {
+        "articles"
+    }
+}
+
+/// Links to the feed documents, the feed address with a copy button and, with `embed`, the
+/// embed snippet. `id` makes the element ids unique on the page.
+fn subscribe_block(
+    out: &mut String,
+    snapshot: &Snapshot,
+    f: &FeedListing,
+    base_url: &str,
+    id: usize,
+    embed: bool,
+) {
+    out.push_str("<div class=\"links\">");
+    for (i, (label, file, mime)) in formats(snapshot, &f.slug).into_iter().enumerate() {
+        let _ = write!(
+            out,
+            "<a class=\"pill{}\" type=\"{mime}\" href=\"{}\">{label}</a>",
+            if i == 0 { " rss" } else { "" },
+            escape(&feed_url(base_url, &file))
+        );
+    }
+    out.push_str("</div>\n");
+    let rss = feed_url(base_url, &format!("{}.rss", f.slug));
+    let _ = writeln!(
+        out,
+        "<div class=\"copyrow\"><input class=\"url\" id=\"url-{id}\" readonly value=\"{}\" \
+         aria-label=\"Feed address of {}\"><button type=\"button\" data-copy=\"url-{id}\" hidden>Copy</button></div>",
+        escape(&rss),
+        escape(&f.name)
+    );
+    if embed {
+        let snippet = format!(
+            "<div data-herald-feed=\"{}\" data-herald-items=\"{EMBED_ITEMS}\"><a href=\"{}\">{}</a></div>\n\
+             <script src=\"{}/embed.js\" async></script>",
+            escape(&feed_url(base_url, &format!("{}.atom", f.slug))),
+            escape(&category_url(base_url, &f.slug)),
+            escape(&f.name),
+            escape(base_url),
+        );
+        let _ = writeln!(
+            out,
+            "<details class=\"embed\"><summary>Embed on your site</summary>\
+             <p>Paste this HTML into any page to show the {EMBED_ITEMS} newest titles:</p>\
+             <textarea id=\"embed-{id}\" readonly rows=\"4\" spellcheck=\"false\">{}</textarea>\
+             <button type=\"button\" data-copy=\"embed-{id}\" hidden>Copy snippet</button></details>",
+            escape(&snippet)
+        );
+    }
+}
+
+fn updated_meta(out: &mut String, f: &FeedListing) {
+    let _ = write!(out, "<p class=\"meta\">{} {}", f.count, plural(f.count));
+    if let Some((full, day)) = iso_date(f.updated) {
+        let _ = write!(out, " · updated <time datetime=\"{full}\">{day}</time>");
+    }
+    out.push_str("</p>\n");
+}
+
+/// One card of the index page.
+fn feed_card(out: &mut String, snapshot: &Snapshot, f: &FeedListing, base_url: &str, id: usize) {
+    let all = f.slug == "all";
+    let _ = write!(
+        out,
+        "<li class=\"feed{}\" data-name=\"{}\" data-slug=\"{}\">\n<h3><a href=\"{}\">{}</a></h3>\n",
+        if all { " all" } else { "" },
+        escape(&f.name),
+        escape(&f.slug),
+        escape(&category_url(base_url, &f.slug)),
+        escape(&f.name),
+    );
+    updated_meta(out, f);
+    match snapshot.by_feed.get(&f.slug) {
+        Some(list) if !list.is_empty() => {
+            out.push_str("<ul class=\"latest\">");
+            for a in list.iter().take(LATEST) {
+                let _ = write!(
+                    out,
+                    "<li><a href=\"{}\">{}</a></li>",
+                    escape(&article_url(base_url, &a.path)),
+                    escape(&a.title)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        _ if !f.latest.is_empty() => {
+            out.push_str("<ul class=\"latest\">");
+            for title in f.latest.iter().take(LATEST) {
+                let _ = write!(out, "<li>{}</li>", escape(title));
+            }
+            out.push_str("</ul>\n");
+        }
+        _ => {}
+    }
+    subscribe_block(out, snapshot, f, base_url, id, true);
+    out.push_str("</li>\n");
+}
+
+/// The index page `/`: every feed (`all` first) with its article count, last update, newest
+/// titles, feed links, a copyable address and an embed snippet; a filter box over the
+/// categories; autodiscovery `<link>`s for every feed document.
+pub fn index_page(snapshot: &Snapshot, site_title: &str, base_url: &str) -> String {
+    let listing = &snapshot.listing;
+    let mut out = String::with_capacity(8192 + listing.len() * 2000);
+    head(&mut out, site_title);
+    for f in listing {
+        alternates(&mut out, snapshot, f, base_url);
+    }
+    let _ = write!(
+        out,
+        "<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
+        escape(site_title)
+    );
+    out.push_str(
+        "<p class=\"lede muted\">Follow every article or just one category. Each feed comes as \
+         RSS and Atom: copy its address into your feed reader, or open a category to browse it.</p>\n\
+         </header>\n<main>\n",
+    );
+    if listing.is_empty() {
+        out.push_str("<p>No feeds yet.</p>\n");
+    }
+    let (all, categories): (Vec<&FeedListing>, Vec<&FeedListing>) =
+        listing.iter().partition(|f| f.slug == "all");
+    if !all.is_empty() {
+        out.push_str("<ul class=\"feeds top\">\n");
+        for f in &all {
+            feed_card(&mut out, snapshot, f, base_url, 0);
+        }
+        out.push_str("</ul>\n");
+    }
+    if !categories.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Categories <span class=\"muted\">({})</span></h2>",
+            categories.len()
+        );
+        out.push_str(
+            "<div class=\"filter\" id=\"filter-box\" hidden><label for=\"filter\">Filter categories</label>\
+             <input id=\"filter\" type=\"search\" placeholder=\"Filter categories…\" autocomplete=\"off\">\
+             <span id=\"filter-status\" aria-live=\"polite\"></span></div>\n\
+             <ul class=\"feeds\" id=\"feeds\">\n",
+        );
+        for (i, f) in categories.iter().enumerate() {
+            feed_card(&mut out, snapshot, f, base_url, i + 1);
+        }
+        out.push_str("</ul>\n<p id=\"no-match\" class=\"muted\" hidden>No category matches.</p>\n");
+    }
+    let _ = write!(
+        out,
+        "</main>\n<footer>Served by Herald.</footer>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n"
+    );
+    out
+}
+
+/// One page of a category (or of `all`): its articles newest first, [`PAGE_SIZE`] per page,
+/// with feed links and autodiscovery. `None` for an unknown slug or a page past the end.
+/// Returns the HTML and the time it was last updated.
+pub fn category_page(
+    snapshot: &Snapshot,
+    slug: &str,
+    page: usize,
+    site_title: &str,
+    base_url: &str,
+) -> Option<(String, DateTime<Utc>)> {
+    let f = snapshot.listing.iter().find(|f| f.slug == slug)?;
+    let empty: Arc<[Arc<Article>]> = Arc::new([]);
+    let list = snapshot.by_feed.get(slug).unwrap_or(&empty);
+    let pages = list.len().div_ceil(PAGE_SIZE).max(1);
+    if page == 0 || page > pages {
+        return None;
+    }
+    let items = &list[(page - 1) * PAGE_SIZE..(page * PAGE_SIZE).min(list.len())];
+    let mut out = String::with_capacity(8192 + items.len() * 800);
+    let title = if page > 1 {
+        format!("{} (page {page}) — {site_title}", f.name)
+    } else {
+        format!("{} — {site_title}", f.name)
+    };
+    head(&mut out, &title);
+    alternates(&mut out, snapshot, f, base_url);
+    let _ = write!(
+        out,
+        "<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n\
+         <p class=\"crumbs muted\"><a href=\"{}/\">{}</a> › category</p>\n<h1>{}</h1>\n",
+        escape(base_url),
+        escape(site_title),
+        escape(&f.name)
+    );
+    updated_meta(&mut out, f);
+    out.push_str("</header>\n<main>\n<div class=\"subscribe\">\n");
+    subscribe_block(&mut out, snapshot, f, base_url, 0, false);
+    out.push_str("</div>\n");
+    if items.is_empty() {
+        out.push_str("<p>No articles yet.</p>\n");
+    }
+    let _ = writeln!(out, "<ol class=\"items\" start=\"{}\">", (page - 1) * PAGE_SIZE + 1);
+    for a in items {
+        let _ = write!(
+            out,
+            "<li><h2><a href=\"{}\">{}</a></h2>",
+            escape(&article_url(base_url, &a.path)),
+            escape(&a.title)
+        );
+        if let Some((full, day)) = iso_date(a.published.or(a.updated).map(|d| d.at)) {
+            let _ = write!(out, "<p class=\"meta\"><time datetime=\"{full}\">{day}</time></p>");
+        }
+        let summary = a.summary.trim();
+        if !summary.is_empty() {
+            let _ = write!(out, "<p class=\"summary\">{}</p>", escape(summary));
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ol>\n");
+    if pages > 1 {
+        let here = category_url(base_url, slug);
+        out.push_str("<nav class=\"pager\">");
+        match page {
+            1 => out.push_str("<span></span>"),
+            2 => {
+                let _ = write!(out, "<a rel=\"prev\" href=\"{}\">← Newer</a>", escape(&here));
+            }
+            _ => {
+                let _ = write!(
+                    out,
+                    "<a rel=\"prev\" href=\"{}?page={}\">← Newer</a>",
+                    escape(&here),
+                    page - 1
+                );
+            }
+        }
+        let _ = write!(out, "<span class=\"muted\">Page {page} of {pages}</span>");
+        if page < pages {
+            let _ = write!(
+                out,
+                "<a rel=\"next\" href=\"{}?page={}\">Older →</a>",
+                escape(&here),
+                page + 1
+            );
+        } else {
+            out.push_str("<span></span>");
+        }
+        out.push_str("</nav>\n");
+    }
+    let _ = write!(
+        out,
+        "</main>\n<footer><a href=\"{}/\">All feeds</a></footer>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(base_url)
+    );
+    Some((out, f.updated.unwrap_or_default()))
+}
+
+/// Category pages already rendered for one snapshot, by `(slug, page)`. Rendering on demand
+/// keeps publishing cheap (a rebuild renders no page); the cache lives in the snapshot, so a
+/// new snapshot starts empty and never serves a stale page.
+#[derive(Debug, Default)]
+pub struct PageCache(Mutex<HashMap<(String, usize), Arc<Encoded>>>);
+
+/// Most pages kept per snapshot (a crawler walking every page would otherwise grow it).
+const PAGE_CACHE_MAX: usize = 512;
+
+impl PageCache {
+    /// The cached page, or `render` it (outside the lock) and keep it.
+    pub fn get_or_render(
+        &self,
+        slug: &str,
+        page: usize,
+        render: impl FnOnce() -> Option<Encoded>,
+    ) -> Option<Arc<Encoded>> {
+        let key = (slug.to_string(), page);
+        if let Some(doc) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(doc.clone());
+        }
+        let doc = Arc::new(render()?);
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PAGE_CACHE_MAX {
+            cache.clear();
+        }
+        Some(cache.entry(key).or_insert(doc).clone())
+    }
+}
+
+/// One article: title, dates, categories (linking to their pages), source link and body,
+/// with autodiscovery of its categories' feeds. `body_html` is already sanitised and inserted
+/// as is; a category not in the snapshot's listing is shown without a link.
 pub fn article_page(
     article: &Article,
     body_html: &str,
-    listing: &[FeedListing],
+    snapshot: &Snapshot,
     site_title: &str,
     base_url: &str,
 ) -> String {
-    let mut out = String::with_capacity(body_html.len() + 4096);
+    let listing = &snapshot.listing;
+    let feeds: Vec<&FeedListing> = article
+        .categories
+        .iter()
+        .filter_map(|name| listing.iter().find(|f| &f.name == name && f.slug != "all"))
+        .collect();
+    let mut out = String::with_capacity(body_html.len() + 8192);
     head(&mut out, &format!("{} — {}", article.title, site_title));
+    for f in &feeds {
+        alternates(&mut out, snapshot, f, base_url);
+    }
     let _ = write!(
         out,
-        "<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<p class=\"muted\"><a href=\"{}/\">{}</a></p>\n<article>\n<h1>{}</h1>\n<p class=\"meta muted\">",
+        "<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<article>\n<p class=\"crumbs muted\"><a href=\"{}/\">{}</a></p>\n<h1>{}</h1>\n<p class=\"meta muted\">",
         escape(base_url),
         escape(site_title),
         escape(&article.title)
@@ -175,12 +460,12 @@ pub fn article_page(
             if i > 0 {
                 out.push_str(", ");
             }
-            match listing.iter().find(|f| &f.name == name && f.slug != "all") {
+            match feeds.iter().find(|f| &f.name == name) {
                 Some(f) => {
                     let _ = write!(
                         out,
-                        "<a href=\"{}\" title=\"RSS feed of this category\">{}</a>",
-                        escape(&feed_url(base_url, &format!("{}.rss", f.slug))),
+                        "<a href=\"{}\" title=\"Every article of this category, and its feeds\">{}</a>",
+                        escape(&category_url(base_url, &f.slug)),
                         escape(name)
                     );
                 }
@@ -216,7 +501,6 @@ pub fn article_page(
     );
     out
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,11 +532,17 @@ mod tests {
         ]
     }
 
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot { listing: listing(), ..Snapshot::default() };
+        s.by_feed = feed_lists(&s);
+        s
+    }
+
     #[test]
     fn index_page_escapes_and_links() {
-        let html = index_page(&listing(), "Herald \"test\"", "https://example.org");
+        let html = index_page(&snapshot(), "Herald \"test\"", "https://example.org");
         assert!(html.starts_with("<!DOCTYPE html>"));
-        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<script>alert"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("A &amp; B"));
         assert!(html.contains("<title>Herald &quot;test&quot;</title>"));
@@ -263,15 +553,71 @@ mod tests {
         assert!(html.contains("<time datetime=\"2021-01-02T03:04:05Z\">2021-01-02</time>"));
         // Non-ASCII slugs are percent-encoded in links.
         assert!(html.contains("https://example.org/feeds/%E5%96%9C"));
+        assert!(html.contains("href=\"https://example.org/categories/%E5%96%9C"));
         // The `all` autodiscovery link comes first.
         let all = html.find("feeds/all.rss").unwrap();
         let x = html.find("feeds/x.rss").unwrap();
         assert!(all < x);
+        // No JSON Feed link until the snapshot serves one.
+        assert!(!html.contains("application/feed+json"));
+        // The embed snippet is escaped twice: once as HTML, once inside the textarea.
+        assert!(html.contains("&amp;lt;script&amp;gt;alert(1)"));
+    }
+
+    #[test]
+    fn json_feed_linked_when_served() {
+        let mut s = snapshot();
+        let doc = Arc::new(Encoded::new(b"{}".to_vec(), "application/feed+json", Utc::now()));
+        s.feeds.insert("x.json".into(), doc);
+        let html = index_page(&s, "T", "https://example.org");
+        assert!(html.contains(
+            "<link rel=\"alternate\" type=\"application/feed+json\" title=\"&lt;script&gt;alert(1)&lt;/script&gt; (JSON Feed)\" href=\"https://example.org/feeds/x.json\">"
+        ));
+        assert!(!html.contains("feeds/all.json"));
     }
 
     #[test]
     fn index_page_empty() {
-        let html = index_page(&[], "T", "");
+        let html = index_page(&Snapshot::default(), "T", "");
         assert!(html.contains("No feeds yet."));
+    }
+
+    #[test]
+    fn category_pages_are_paged() {
+        let mut s = snapshot();
+        let mut articles = imbl::HashMap::new();
+        for i in 0..(PAGE_SIZE + 3) {
+            let a = Article {
+                path: format!("a/{i:03}.md"),
+                title: format!("Title {i}"),
+                categories: vec!["喜马拉雅农场新西兰站".into()],
+                tags: vec![],
+                published: Some(crate::article::Dated {
+                    at: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap()
+                        + chrono::Duration::days(i as i64),
+                    source: crate::article::DateSource::FrontMatter,
+                }),
+                updated: None,
+                source: None,
+                author: None,
+                summary: format!("Summary <{i}>"),
+                identity: crate::article::Identity::Path,
+                draft: false,
+                body_offset: 0,
+                warnings: vec![],
+            };
+            articles.insert(a.path.clone(), Arc::new(a));
+        }
+        s.articles = articles;
+        s.by_feed = feed_lists(&s);
+        let slug = "喜马拉雅农场新西兰站";
+        let (first, _) = category_page(&s, slug, 1, "T", "").unwrap();
+        let newest = format!("Title {}", PAGE_SIZE + 2);
+        assert!(first.find(&newest).unwrap() < first.find("Title 50<").unwrap());
+        assert!(first.contains("rel=\"next\""));
+        let (second, _) = category_page(&s, slug, 2, "T", "").unwrap();
+        assert!(second.contains("Title 0<") && !second.contains(&newest));
+        assert!(category_page(&s, slug, 3, "T", "").is_none());
+        assert!(category_page(&s, "nope", 1, "T", "").is_none());
     }
 }

@@ -3,6 +3,7 @@
 pub mod atom;
 pub mod encode;
 pub mod rss;
+pub mod stylesheet;
 
 use crate::article::Article;
 use chrono::{DateTime, Utc};

@@ -5,6 +5,7 @@ mod cli;
 mod consistency;
 mod faults;
 mod http;
+mod pages;
 mod site;
 mod support;
 mod watch;
