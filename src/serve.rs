@@ -20,7 +20,6 @@ const MAX_BURST_DELAY: Duration = Duration::from_millis(250);
 pub fn snapshot(site: &Site) -> Snapshot {
     let mut snapshot = site.snapshot();
     let cfg = site.config();
-    snapshot.by_feed = http::pages::feed_lists(&snapshot);
     let page = http::pages::index_page(&snapshot, &cfg.site.title, &cfg.site.base_url);
     let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
     snapshot.index_page =

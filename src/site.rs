@@ -157,7 +157,7 @@ fn looks_like_uri(id: &str) -> bool {
 struct FeedState {
     name: String,
     updated: Option<DateTime<Utc>>,
-    latest: Vec<String>,
+    latest: Vec<Arc<Article>>,
 }
 
 /// What changed in one rebuild, for the log line.
@@ -585,7 +585,7 @@ impl Site {
         let state = FeedState {
             name: category.unwrap_or("All articles").to_string(),
             updated,
-            latest: articles.iter().take(3).map(|a| a.title.clone()).collect(),
+            latest: articles.iter().take(3).map(|a| Arc::clone(a)).collect(),
         };
         (
             slug.to_string(),

@@ -202,27 +202,17 @@ fn feed_card(out: &mut String, snapshot: &Snapshot, f: &FeedListing, base_url: &
         escape(&f.name),
     );
     updated_meta(out, f);
-    match snapshot.by_feed.get(&f.slug) {
-        Some(list) if !list.is_empty() => {
-            out.push_str("<ul class=\"latest\">");
-            for a in list.iter().take(LATEST) {
-                let _ = write!(
-                    out,
-                    "<li><a href=\"{}\">{}</a></li>",
-                    escape(&article_url(base_url, &a.path)),
-                    escape(&a.title)
-                );
-            }
-            out.push_str("</ul>\n");
+    if !f.latest.is_empty() {
+        out.push_str("<ul class=\"latest\">");
+        for a in f.latest.iter().take(LATEST) {
+            let _ = write!(
+                out,
+                "<li><a href=\"{}\">{}</a></li>",
+                escape(&article_url(base_url, &a.path)),
+                escape(&a.title)
+            );
         }
-        _ if !f.latest.is_empty() => {
-            out.push_str("<ul class=\"latest\">");
-            for title in f.latest.iter().take(LATEST) {
-                let _ = write!(out, "<li>{}</li>", escape(title));
-            }
-            out.push_str("</ul>\n");
-        }
-        _ => {}
+        out.push_str("</ul>\n");
     }
     subscribe_block(out, snapshot, f, base_url, id, true);
     out.push_str("</li>\n");
@@ -296,7 +286,7 @@ pub fn category_page(
 ) -> Option<(String, DateTime<Utc>)> {
     let f = snapshot.listing.iter().find(|f| f.slug == slug)?;
     let empty: Arc<[Arc<Article>]> = Arc::new([]);
-    let list = snapshot.by_feed.get(slug).unwrap_or(&empty);
+    let list = snapshot.by_feed.get_or_init(|| feed_lists(snapshot)).get(slug).unwrap_or(&empty);
     let pages = list.len().div_ceil(PAGE_SIZE).max(1);
     if page == 0 || page > pages {
         return None;
@@ -506,6 +496,24 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn article(path: &str, title: &str) -> Arc<Article> {
+        Arc::new(Article {
+            path: path.into(),
+            title: title.into(),
+            categories: vec![],
+            tags: vec![],
+            published: None,
+            updated: None,
+            source: None,
+            author: None,
+            summary: String::new(),
+            identity: crate::article::Identity::Path,
+            draft: false,
+            body_offset: 0,
+            warnings: vec![],
+        })
+    }
+
     fn listing() -> Vec<FeedListing> {
         vec![
             FeedListing {
@@ -513,7 +521,7 @@ mod tests {
                 name: "All articles".into(),
                 count: 3,
                 updated: Some(Utc.with_ymd_and_hms(2021, 1, 2, 3, 4, 5).unwrap()),
-                latest: vec!["A & B".into()],
+                latest: vec![article("a.md", "A & B")],
             },
             FeedListing {
                 slug: "x".into(),
@@ -533,9 +541,7 @@ mod tests {
     }
 
     fn snapshot() -> Snapshot {
-        let mut s = Snapshot { listing: listing(), ..Snapshot::default() };
-        s.by_feed = feed_lists(&s);
-        s
+        Snapshot { listing: listing(), ..Snapshot::default() }
     }
 
     #[test]
@@ -609,7 +615,6 @@ mod tests {
             articles.insert(a.path.clone(), Arc::new(a));
         }
         s.articles = articles;
-        s.by_feed = feed_lists(&s);
         let slug = "喜马拉雅农场新西兰站";
         let (first, _) = category_page(&s, slug, 1, "T", "").unwrap();
         let newest = format!("Title {}", PAGE_SIZE + 2);

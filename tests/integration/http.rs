@@ -46,14 +46,14 @@ fn listing() -> Vec<FeedListing> {
             name: "All articles".into(),
             count: 2,
             updated: Some(updated()),
-            latest: vec!["Hello".into()],
+            latest: vec![article("gnews/2021/01/740024.md", "Hello")],
         },
         FeedListing {
             slug: CHINESE.into(),
             name: CHINESE.into(),
             count: 1,
             updated: Some(updated()),
-            latest: vec!["Hello".into()],
+            latest: vec![article("gnews/2021/01/740024.md", "Hello")],
         },
         FeedListing {
             slug: "news".into(),
@@ -101,7 +101,6 @@ fn snapshot(with_index: bool) -> Snapshot {
     }
     articles.insert(format!("{CHINESE}/文章.md"), article(&format!("{CHINESE}/文章.md"), "中文"));
     let mut snapshot = Snapshot { feeds, listing: listing(), articles, ..Snapshot::default() };
-    snapshot.by_feed = pages::feed_lists(&snapshot);
     snapshot.index_page = with_index.then(|| {
         Arc::new(Encoded::new(
             pages::index_page(&snapshot, "Herald test", "http://feeds.example").into_bytes(),
