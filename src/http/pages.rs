@@ -89,15 +89,24 @@ pub fn index_page(listing: &[FeedListing], site_title: &str, base_url: &str) -> 
             "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{name} (Atom)\" href=\"{}\">",
             escape(&feed_url(base_url, &format!("{}.atom", f.slug)))
         );
+        let _ = writeln!(
+            out,
+            "<link rel=\"alternate\" type=\"application/feed+json\" title=\"{name} (JSON Feed)\" href=\"{}\">",
+            escape(&feed_url(base_url, &format!("{}.json", f.slug)))
+        );
     }
     let _ = write!(
         out,
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n",
         escape(site_title)
     );
-    out.push_str(
+    let _ = writeln!(
+        out,
         "<p class=\"muted\">Subscribe to every article or to one category. \
-         Each feed is offered as RSS 2.0 and as Atom 1.0; paste a link into your feed reader.</p>\n",
+         Each feed is offered as RSS 2.0, Atom 1.0 and JSON Feed 1.1; paste a link into your feed reader, \
+         or import <a href=\"{}\">all feeds as OPML</a>. The RSS and Atom feeds link to archive \
+         pages (RFC 5005) that hold every older article.</p>",
+        escape(&feed_url(base_url, "index.opml"))
     );
     if listing.is_empty() {
         out.push_str("<p>No feeds yet.</p>\n");
@@ -124,9 +133,10 @@ pub fn index_page(listing: &[FeedListing], site_title: &str, base_url: &str) -> 
             }
             let _ = writeln!(
                 out,
-                "</td><td class=\"subscribe\"><a href=\"{}\">RSS</a><a href=\"{}\">Atom</a></td></tr>",
+                "</td><td class=\"subscribe\"><a href=\"{}\">RSS</a><a href=\"{}\">Atom</a><a href=\"{}\">JSON</a></td></tr>",
                 escape(&feed_url(base_url, &format!("{}.rss", f.slug))),
                 escape(&feed_url(base_url, &format!("{}.atom", f.slug))),
+                escape(&feed_url(base_url, &format!("{}.json", f.slug))),
             );
         }
         out.push_str("</tbody>\n</table>\n");
@@ -260,6 +270,8 @@ mod tests {
             "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"All articles (RSS)\" href=\"https://example.org/feeds/all.rss\">"
         ));
         assert!(html.contains("type=\"application/atom+xml\" title=\"All articles (Atom)\" href=\"https://example.org/feeds/all.atom\""));
+        assert!(html.contains("<link rel=\"alternate\" type=\"application/feed+json\" title=\"All articles (JSON Feed)\" href=\"https://example.org/feeds/all.json\">"));
+        assert!(html.contains("<a href=\"https://example.org/feeds/index.opml\">"));
         assert!(html.contains("<time datetime=\"2021-01-02T03:04:05Z\">2021-01-02</time>"));
         // Non-ASCII slugs are percent-encoded in links.
         assert!(html.contains("https://example.org/feeds/%E5%96%9C"));

@@ -51,6 +51,9 @@ pub struct Encoded {
     pub br: Representation,
     /// `Last-Modified`: the feed's updated time (whole seconds).
     pub last_modified: DateTime<Utc>,
+    /// A complete archive page (RFC 5005): adding articles never changes it, so it is served
+    /// with `Cache-Control: public, max-age=31536000, immutable`.
+    pub immutable: bool,
 }
 
 /// gzip with a fixed header (mtime 0, OS 255, no name), so the bytes depend only on `body`.
@@ -89,7 +92,14 @@ impl Encoded {
             gzip: Representation::new(gz, "-gz"),
             br: Representation::new(br, "-br"),
             last_modified: last_modified.trunc_subsecs(0),
+            immutable: false,
         }
+    }
+
+    /// The same document marked immutable (see [`Encoded::immutable`]).
+    pub fn with_immutable(mut self, immutable: bool) -> Self {
+        self.immutable = immutable;
+        self
     }
 
     /// The representation to send for a request's `Accept-Encoding` (RFC 9110 §12.5.3), and

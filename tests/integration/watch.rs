@@ -61,9 +61,14 @@ fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
         s == 200 && b.contains("Lantern walk")
     });
     eventually(addr, "/feeds/all.atom", "add", |_, b| b.contains("Lantern walk"));
-    assert!(std::fs::read_to_string(out.path().join("night-market.atom"))
-        .unwrap()
-        .contains("Lantern walk"));
+    // The mirror is written just after the new snapshot is served: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(out.path().join("night-market.atom"))
+        .is_ok_and(|t| t.contains("Lantern walk"))
+    {
+        assert!(Instant::now() < deadline, "night-market.atom never reached the mirror");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // Edit: the title changes in place.
     write(
