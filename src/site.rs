@@ -843,13 +843,21 @@ impl Site {
                 let docs = vec![
                     (
                         format!("{}.rss", job.key),
-                        Encoded::new(render::rss::render(&meta, &items), RSS_TYPE, last_modified)
-                            .with_immutable(complete),
+                        Encoded::archive(
+                            render::rss::render(&meta, &items),
+                            RSS_TYPE,
+                            last_modified,
+                        )
+                        .with_immutable(complete),
                     ),
                     (
                         format!("{}.atom", job.key),
-                        Encoded::new(render::atom::render(&meta, &items), ATOM_TYPE, last_modified)
-                            .with_immutable(complete),
+                        Encoded::archive(
+                            render::atom::render(&meta, &items),
+                            ATOM_TYPE,
+                            last_modified,
+                        )
+                        .with_immutable(complete),
                     ),
                 ];
                 (docs, None)
