@@ -42,6 +42,69 @@ impl Report {
         r
     }
 
+    /// The machine form, for CI pipelines (`herald check --json`): one JSON object with
+    /// stable field names, in this order:
+    ///
+    /// ```json
+    /// {"ok": true, "files": 12, "articles": 9, "drafts": 1, "index_pages": 1, "skipped": 0,
+    ///  "warnings": 1, "problems": [{"path": "a.md", "message": "…"}],
+    ///  "date_sources": [{"path": "a.md", "published": "front matter", "updated": "git"}]}
+    /// ```
+    ///
+    /// `ok` is false exactly when `herald check` exits 1 (an article was skipped).
+    pub fn to_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Problem<'a> {
+            path: &'a str,
+            message: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Dates<'a> {
+            path: &'a str,
+            published: &'a str,
+            updated: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            ok: bool,
+            files: usize,
+            articles: usize,
+            drafts: usize,
+            index_pages: usize,
+            skipped: usize,
+            warnings: usize,
+            problems: Vec<Problem<'a>>,
+            date_sources: Vec<Dates<'a>>,
+        }
+        let json = Json {
+            ok: self.ok(),
+            files: self.files,
+            articles: self.articles,
+            drafts: self.drafts,
+            index_pages: self.index_pages,
+            skipped: self.skipped,
+            warnings: self.warnings,
+            problems: self
+                .problems
+                .iter()
+                .map(|(path, message)| Problem { path, message })
+                .collect(),
+            date_sources: self
+                .date_sources
+                .iter()
+                .map(|(path, published, updated)| Dates { path, published, updated })
+                .collect(),
+        };
+        let mut out = serde_json::to_string_pretty(&json).expect("plain structs serialise");
+        out.push('\n');
+        out
+    }
+
+    /// Whether the content passes: no article was skipped.
+    pub fn ok(&self) -> bool {
+        self.skipped == 0
+    }
+
     /// The human form: a line per problem, a line per article's date sources, totals last.
     pub fn to_text(&self) -> String {
         let mut out = String::new();

@@ -55,6 +55,8 @@ pub struct Feeds {
     pub link_template: String,
     /// Category name → slug, overriding the computed slug.
     pub slugs: BTreeMap<String, String>,
+    /// Articles per archive page (RFC 5005 archived feeds), numbered from the oldest.
+    pub archive_page_size: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +114,7 @@ pub struct RawFeeds {
     pub out: Option<PathBuf>,
     pub link_template: Option<String>,
     pub slugs: Option<BTreeMap<String, String>>,
+    pub archive_page_size: Option<usize>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -238,6 +241,13 @@ impl RawConfig {
         if items == 0 || items > 10_000 {
             return Err(invalid("feeds.items", format!("{items} must be between 1 and 10000")));
         }
+        let archive_page_size = self.feeds.archive_page_size.unwrap_or(50);
+        if archive_page_size == 0 || archive_page_size > 10_000 {
+            return Err(invalid(
+                "feeds.archive_page_size",
+                format!("{archive_page_size} must be between 1 and 10000"),
+            ));
+        }
         let summary_chars = self.content.summary_chars.unwrap_or(300);
         if summary_chars == 0 {
             return Err(invalid("content.summary_chars", "must be at least 1"));
@@ -309,7 +319,7 @@ impl RawConfig {
                 git_dates: self.content.git_dates.unwrap_or(true),
                 summary_chars,
             },
-            feeds: Feeds { items, out, link_template, slugs },
+            feeds: Feeds { items, out, link_template, slugs, archive_page_size },
             server: Server {
                 listen,
                 max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
@@ -377,6 +387,7 @@ mod tests {
     fn defaults_fill_every_key() {
         let cfg = validate("").unwrap();
         assert_eq!(cfg.feeds.items, 50);
+        assert_eq!(cfg.feeds.archive_page_size, 50);
         assert_eq!(cfg.site.base_url, "http://127.0.0.1:8080");
         assert_eq!(cfg.site.id_authority, "127.0.0.1,2026");
         assert_eq!(cfg.server.max_age, Duration::from_secs(300));
@@ -416,6 +427,7 @@ mod tests {
     fn bad_values_name_their_key() {
         for (text, key) in [
             ("[feeds]\nitems = 0", "feeds.items"),
+            ("[feeds]\narchive_page_size = 0", "feeds.archive_page_size"),
             ("[server]\nlisten = \"localhost\"", "server.listen"),
             ("[site]\nbase_url = \"feeds.example.org\"", "site.base_url"),
             ("[feeds]\nlink_template = \"{base}/x\"", "feeds.link_template"),

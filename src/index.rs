@@ -32,6 +32,9 @@ pub struct Index {
     /// is that article's identity; a shared one (placeholder links) is not.
     sources: HashMap<String, BTreeSet<String>>,
     dirty: Dirty,
+    /// Lists that changed anywhere (not only in their newest `feed_len`): the archive pages
+    /// cover every article, so they look at these.
+    touched: Dirty,
 }
 
 /// The date an article is listed by.
@@ -73,6 +76,7 @@ impl Index {
     pub fn insert(&mut self, article: Arc<Article>) {
         self.remove(&article.path);
         let k = key(&article);
+        self.touch(&article);
         self.all.insert(k.clone());
         self.mark(None, &k);
         for category in &article.categories {
@@ -96,6 +100,7 @@ impl Index {
     /// Remove the article at `path`, if any.
     pub fn remove(&mut self, path: &str) -> Option<Arc<Article>> {
         let article = self.by_path.remove(path)?;
+        self.touch(&article);
         let k = key(&article);
         self.mark(None, &k);
         self.all.remove(&k);
@@ -124,6 +129,11 @@ impl Index {
         Some(article)
     }
 
+    fn touch(&mut self, article: &Article) {
+        self.touched.all = true;
+        self.touched.categories.extend(article.categories.iter().cloned());
+    }
+
     fn mark(&mut self, category: Option<&str>, k: &Key) {
         match category {
             None => {
@@ -142,6 +152,7 @@ impl Index {
     fn mark_article_paths(&mut self, paths: &[String]) {
         for path in paths {
             if let Some(article) = self.by_path.get(path).cloned() {
+                self.touch(&article);
                 let k = key(&article);
                 self.mark(None, &k);
                 for c in &article.categories {
@@ -169,6 +180,32 @@ impl Index {
             .collect()
     }
 
+    /// Every article, newest first (the order of the feeds): all articles (`None`) or one
+    /// category. Archive pages are cut from the end of this list.
+    pub fn everything(&self, category: Option<&str>) -> Vec<&Arc<Article>> {
+        let list = match category {
+            None => Some(&self.all),
+            Some(c) => self.by_category.get(c),
+        };
+        list.into_iter()
+            .flat_map(|l| l.iter())
+            .filter_map(|(_, path)| self.by_path.get(path))
+            .collect()
+    }
+
+    /// Number of articles of all (`None`) or one category.
+    pub fn count(&self, category: Option<&str>) -> usize {
+        match category {
+            None => self.all.len(),
+            Some(c) => self.by_category.get(c).map_or(0, BTreeSet::len),
+        }
+    }
+
+    /// Lists changed anywhere since the last call (see `touched`).
+    pub fn take_touched(&mut self) -> Dirty {
+        std::mem::take(&mut self.touched)
+    }
+
     /// Category names with their article counts, by name.
     pub fn categories(&self) -> impl Iterator<Item = (&str, usize)> {
         self.by_category.iter().map(|(name, list)| (name.as_str(), list.len()))
@@ -187,6 +224,7 @@ impl Index {
     pub fn mark_all_dirty(&mut self) {
         self.dirty.all = true;
         self.dirty.categories.extend(self.by_category.keys().cloned());
+        self.touched = self.dirty.clone();
     }
 }
 

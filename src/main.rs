@@ -47,6 +47,9 @@ struct Options {
 struct CheckOptions {
     #[command(flatten)]
     options: Options,
+    /// Print the report as JSON (stable field names, see the README) for CI pipelines.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve(Options::default_serve())) {
         Command::Serve(o) => load(&o).and_then(herald::serve::run),
         Command::Build(o) => load(&o).and_then(build),
-        Command::Check(o) => load(&o.options).and_then(check),
+        Command::Check(o) => load(&o.options).and_then(|cfg| check(cfg, o.json)),
     };
     match result {
         Ok(code) => code,
@@ -133,10 +136,10 @@ fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+fn check(cfg: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     let mut site = herald::site::Site::new(cfg)?;
     site.rescan();
     let report = herald::check::Report::from_site(&site);
-    print!("{}", report.to_text());
-    Ok(if report.skipped > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    print!("{}", if json { report.to_json() } else { report.to_text() });
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -26,7 +26,9 @@ pub struct FeedListing {
 /// request sees the old set or the new set, never a mix.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Feed documents by file name: `all.rss`, `all.atom`, `{slug}.rss`, `{slug}.atom`.
+    /// Feed documents by file name: `all.rss`, `all.atom`, `all.json`, `{slug}.rss`,
+    /// `{slug}.atom`, `{slug}.json`, `index.opml`, archive pages `{slug}/archive/{n}.rss` and
+    /// `{slug}/archive/{n}.atom`.
     pub feeds: HashMap<String, Arc<Encoded>>,
     /// Feeds in display order (`all` first, then categories by name).
     pub listing: Vec<FeedListing>,
@@ -91,9 +93,38 @@ fn is_stale_temp(dir: &Path, name: &str) -> bool {
         .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(60)))
 }
 
-/// Whether a file in the mirror folder is one Herald writes (and so may delete).
+/// Whether a file in the mirror folder is one Herald writes (and so may delete): a feed,
+/// the OPML list, or an archive page `{slug}/archive/{n}.{rss,atom}`.
 fn is_feed_file(name: &str) -> bool {
-    !name.starts_with('.') && (name.ends_with(".rss") || name.ends_with(".atom"))
+    let file = name.rsplit('/').next().unwrap_or(name);
+    !file.starts_with('.')
+        && [".rss", ".atom", ".json", ".opml"].iter().any(|ext| file.ends_with(ext))
+}
+
+/// Archive pages already in the mirror, as `{slug}/archive/{file}` names.
+fn archive_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let slug = entry.file_name().to_string_lossy().into_owned();
+        let archive = entry.path().join("archive");
+        if slug.starts_with('.') || !entry.file_type()?.is_dir() || !archive.is_dir() {
+            continue;
+        }
+        for page in std::fs::read_dir(&archive)? {
+            out.push(format!("{slug}/archive/{}", page?.file_name().to_string_lossy()));
+        }
+    }
+    Ok(out)
+}
+
+/// Write one mirrored file, making its folder (`{slug}/archive/`) when needed.
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    write_atomic(&path, bytes)
 }
 
 /// The on-disk mirror of the served feeds under `--out`.
@@ -120,12 +151,15 @@ impl Mirror {
         for (name, doc) in &snapshot.feeds {
             let path = self.dir.join(name);
             if std::fs::read(&path).ok().as_deref() != Some(&doc.identity.bytes[..]) {
-                write_atomic(&path, &doc.identity.bytes)?;
+                write_file(&self.dir, name, &doc.identity.bytes)?;
                 written += 1;
             }
         }
+        let mut names = archive_files(&self.dir)?;
         for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        for name in names {
             if (is_feed_file(&name) && !snapshot.feeds.contains_key(&name))
                 || is_stale_temp(&self.dir, &name)
             {
@@ -145,7 +179,7 @@ impl Mirror {
         std::fs::create_dir_all(&self.dir)?;
         for name in changed {
             if let Some(doc) = snapshot.feeds.get(name) {
-                write_atomic(&self.dir.join(name), &doc.identity.bytes)?;
+                write_file(&self.dir, name, &doc.identity.bytes)?;
             }
         }
         for name in removed {

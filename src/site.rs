@@ -7,7 +7,7 @@ use crate::dates::{self, GitDates};
 use crate::index::Index;
 use crate::publish::{ArticleSource, FeedListing, Snapshot};
 use crate::render::encode::Encoded;
-use crate::render::{self, FeedItem, FeedMeta};
+use crate::render::{self, FeedItem, FeedMeta, HistoryLink};
 use crate::scan::{self, Rules, SourceFile};
 use crate::watch::ChangeSet;
 use chrono::{DateTime, Utc};
@@ -20,6 +20,99 @@ use std::time::SystemTime;
 
 pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
 pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub const JSON_TYPE: &str = crate::render::json::CONTENT_TYPE;
+
+/// The OPML list of every feed, beside the feeds.
+pub const OPML_FILE: &str = "index.opml";
+/// The formats of a live feed.
+const LIVE_EXTS: [&str; 3] = ["rss", "atom", "json"];
+/// The formats of an archive page.
+const PAGE_EXTS: [&str; 2] = ["rss", "atom"];
+
+/// File name (without extension) of archive page `n` of `slug`: `{slug}/archive/{n}`.
+pub fn page_key(slug: &str, n: usize) -> String {
+    format!("{slug}/archive/{n}")
+}
+
+/// How one list of articles (`all` or a category, `total` articles) is cut into archive pages
+/// and a live feed (RFC 5005 §4, archived feeds).
+///
+/// Pages are numbered from the oldest article: page `n` holds the articles `(n-1)·P+1 … n·P`
+/// in date order (`P` = `feeds.archive_page_size`). A page with `P` articles is *complete*:
+/// adding newer articles never changes it, so only complete pages are archive documents
+/// (`fh:archive`, served immutable). The incomplete page after them, the *open page*, is
+/// served (when there is a complete page) so that the newest archive's `next-archive` link
+/// leads somewhere; it changes with every addition and is not an archive.
+///
+/// The live feed links `prev-archive` to page `linked`, the newest complete page that leaves
+/// at least `feeds.items` articles to the live feed, and holds every article newer than it:
+/// between `feeds.items` and `feeds.items + P - 1` articles (all of them while there are
+/// fewer). So walking `prev-archive` from the live feed reaches every article exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub total: usize,
+    pub page_size: usize,
+    /// Pages `1..=complete` are complete archive pages.
+    pub complete: usize,
+    /// The page the live feed's `prev-archive` points to; 0 for none.
+    pub linked: usize,
+}
+
+impl Layout {
+    pub fn new(total: usize, page_size: usize, feed_len: usize) -> Layout {
+        let page_size = page_size.max(1);
+        Layout {
+            total,
+            page_size,
+            complete: total / page_size,
+            linked: total.saturating_sub(feed_len) / page_size,
+        }
+    }
+
+    /// Number of articles in the live feed (the newest ones).
+    pub fn live_len(&self) -> usize {
+        self.total - self.linked * self.page_size
+    }
+
+    /// Pages served: the complete ones and, once there is one, the open page after them.
+    pub fn served_pages(&self) -> usize {
+        if self.complete == 0 {
+            0
+        } else {
+            self.complete + 1
+        }
+    }
+
+    /// Where page `n` is in the newest-first list of articles.
+    pub fn range(&self, n: usize) -> std::ops::Range<usize> {
+        let end = self.total.saturating_sub((n - 1) * self.page_size);
+        end.saturating_sub(self.page_size)..end
+    }
+}
+
+/// The files of one rendered document, and the index page's view of it (live feeds only).
+type Rendered = (Vec<(String, Encoded)>, Option<FeedState>);
+
+/// What one planned document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DocKind {
+    /// The live feed, linking `prev-archive` to page `linked` (0: none).
+    Live { linked: usize },
+    /// Archive page `n`; `complete` pages are archives, the open page is not.
+    Page { n: usize, complete: bool },
+}
+
+/// One document to render: its items (newest first) and the fingerprint it will be stored
+/// under.
+struct Job {
+    /// `{slug}` for the live feed, `{slug}/archive/{n}` for a page.
+    key: String,
+    slug: String,
+    category: Option<String>,
+    kind: DocKind,
+    articles: Vec<Arc<Article>>,
+    fingerprint: [u8; 32],
+}
 
 /// Characters kept as they are in a path segment and in a tag URI's specific part.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -186,6 +279,16 @@ pub struct Site {
     slugs: HashMap<String, String>,
     feeds: HashMap<String, Arc<Encoded>>,
     feed_states: BTreeMap<String, FeedState>,
+    /// Fingerprint of the items of each rendered document (`{slug}`, `{slug}/archive/{n}`):
+    /// a document is rendered again only when it changes.
+    doc_prints: HashMap<String, [u8; 32]>,
+    /// Number of archive pages served per feed slug.
+    served_pages: HashMap<String, usize>,
+    /// Per-article fingerprints, see `article_print`.
+    article_prints: HashMap<String, (Arc<Article>, bool, [u8; 32])>,
+    /// Bumped each time a file is parsed: a body edit changes the pages that show it.
+    generations: HashMap<String, u64>,
+    generation: u64,
 }
 
 impl Site {
@@ -218,6 +321,11 @@ impl Site {
             slugs: HashMap::new(),
             feeds: HashMap::new(),
             feed_states: BTreeMap::new(),
+            doc_prints: HashMap::new(),
+            served_pages: HashMap::new(),
+            article_prints: HashMap::new(),
+            generations: HashMap::new(),
+            generation: 0,
             cfg,
         })
     }
@@ -400,6 +508,8 @@ impl Site {
         self.stamps.remove(path);
         self.reports.remove(path);
         self.body_cache.remove(path);
+        self.article_prints.remove(path);
+        self.generations.remove(path);
         self.index.remove(path);
     }
 
@@ -430,6 +540,8 @@ impl Site {
         for (file, parsed) in parsed {
             self.stamps.insert(file.rel.clone(), Stamp::from(&file));
             self.body_cache.remove(&file.rel);
+            self.generation += 1;
+            self.generations.insert(file.rel.clone(), self.generation);
             let report = match parsed {
                 Parsed::Article(mut article) => {
                     dates::resolve(&mut article, self.git.as_ref(), file.mtime);
@@ -473,126 +585,322 @@ impl Site {
         count
     }
 
-    /// Render the feeds whose items changed. Returns the names of the feed files written and
+    /// Render every document whose content changed: the live feeds (RSS, Atom, JSON Feed),
+    /// the archive pages and the OPML list. Only the lists (`all`, categories) that changed
+    /// anywhere are looked at, and of those only the documents whose items changed (a
+    /// fingerprint per document) are rendered. Returns the names of the files written and
     /// removed, for the on-disk mirror.
     pub fn render_dirty(&mut self) -> RebuildReport {
-        let mut dirty = self.index.take_dirty();
+        // The fingerprints below decide what is rendered; the index's feed-top tracking is
+        // subsumed by them.
+        let _ = self.index.take_dirty();
+        let touched = self.index.take_touched();
         let names: Vec<&str> = self.index.categories().map(|(n, _)| n).collect();
         let new_slugs = crate::slug::assign(names.iter().copied(), &self.cfg.feeds.slugs);
+        let mut lists: BTreeSet<Option<String>> =
+            touched.categories.into_iter().map(Some).collect();
         // A category whose slug changed (or that is new) must be written under its new name.
         for (name, slug) in &new_slugs {
             if self.slugs.get(name) != Some(slug) {
-                dirty.categories.insert(name.clone());
+                lists.insert(Some(name.clone()));
             }
+        }
+        if touched.all || !self.feed_states.contains_key("all") {
+            lists.insert(None);
         }
         let mut report = RebuildReport::default();
         // Files of categories that vanished or were renamed.
-        for (name, old_slug) in &self.slugs {
-            if new_slugs.get(name) != Some(old_slug) {
-                for ext in ["rss", "atom"] {
-                    let file = format!("{old_slug}.{ext}");
-                    if self.feeds.remove(&file).is_some() {
-                        report.removed_files.push(file);
-                    }
-                }
-                if !new_slugs.contains_key(name) {
-                    self.feed_states.remove(old_slug);
-                }
-            }
+        let gone: Vec<String> = self
+            .slugs
+            .iter()
+            .filter(|(name, old)| new_slugs.get(*name) != Some(*old))
+            .map(|(_, old)| old.clone())
+            .collect();
+        for old_slug in gone {
+            self.drop_feed(&old_slug, &mut report);
         }
         self.slugs = new_slugs;
 
-        let mut jobs: Vec<(String, Option<String>)> = Vec::new();
-        if dirty.all || self.feeds.is_empty() {
-            jobs.push(("all".into(), None));
+        let mut jobs: Vec<Job> = Vec::new();
+        for category in lists {
+            let slug = match &category {
+                None => "all".to_string(),
+                Some(name) => match self.slugs.get(name) {
+                    Some(slug) => slug.clone(),
+                    None => continue, // the category has no articles left
+                },
+            };
+            self.plan(&slug, category, &mut jobs, &mut report);
         }
-        for name in dirty.categories {
-            if let Some(slug) = self.slugs.get(&name) {
-                jobs.push((slug.clone(), Some(name)));
-            }
-        }
-        self.fill_body_cache(&jobs);
-        let rendered: Vec<(String, FeedState, Encoded, Encoded)> = jobs
-            .par_iter()
-            .map(|(slug, category)| self.render_feed(slug, category.as_deref()))
-            .collect();
+        let bodies = self.bodies_for(&jobs);
+        let rendered: Vec<Rendered> =
+            jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
         report.feeds_rendered = rendered.len();
-        for (slug, state, rss, atom) in rendered {
-            for (ext, doc) in [("rss", rss), ("atom", atom)] {
-                let file = format!("{slug}.{ext}");
-                let changed = self.feeds.get(&file).is_none_or(|old| **old != doc);
-                if changed {
-                    self.feeds.insert(file.clone(), Arc::new(doc));
-                    report.changed_files.push(file);
-                }
+        for (job, (docs, state)) in jobs.iter().zip(rendered) {
+            for (file, doc) in docs {
+                self.put(file, doc, &mut report);
             }
-            self.feed_states.insert(slug, state);
+            if let Some(state) = state {
+                self.feed_states.insert(job.slug.clone(), state);
+            }
+            self.doc_prints.insert(job.key.clone(), job.fingerprint);
         }
+        // The OPML list: cheap, rendered every time, written only when its bytes change
+        // (a category appeared, vanished or was renamed, or the newest date moved).
+        let (opml, updated) = self.render_opml();
+        self.put(
+            OPML_FILE.to_string(),
+            Encoded::new(opml, render::opml::CONTENT_TYPE, updated.unwrap_or_default()),
+            &mut report,
+        );
         report.changed_files.sort();
         report.removed_files.sort();
         report
     }
 
-    /// Render the bodies of every article the given feeds show that is not cached yet.
-    fn fill_body_cache(&mut self, jobs: &[(String, Option<String>)]) {
-        let mut wanted: BTreeMap<&str, &Arc<Article>> = BTreeMap::new();
-        for (_, category) in jobs {
-            for article in self.index.newest(category.as_deref()) {
-                if !self.body_cache.contains_key(&article.path) {
-                    wanted.insert(&article.path, article);
+    /// Store a rendered document, noting it in the report when its bytes are new.
+    fn put(&mut self, file: String, doc: Encoded, report: &mut RebuildReport) {
+        if self.feeds.get(&file).is_none_or(|old| **old != doc) {
+            self.feeds.insert(file.clone(), Arc::new(doc));
+            report.changed_files.push(file);
+        }
+    }
+
+    fn remove_file(&mut self, file: String, report: &mut RebuildReport) {
+        if self.feeds.remove(&file).is_some() {
+            report.removed_files.push(file);
+        }
+    }
+
+    /// Forget every document of the feed `slug` (its category vanished or changed slug).
+    fn drop_feed(&mut self, slug: &str, report: &mut RebuildReport) {
+        for ext in LIVE_EXTS {
+            self.remove_file(format!("{slug}.{ext}"), report);
+        }
+        self.doc_prints.remove(slug);
+        let pages = self.served_pages.remove(slug).unwrap_or(0);
+        self.drop_pages(slug, 1..=pages, report);
+        self.feed_states.remove(slug);
+    }
+
+    fn drop_pages(
+        &mut self,
+        slug: &str,
+        pages: std::ops::RangeInclusive<usize>,
+        report: &mut RebuildReport,
+    ) {
+        for n in pages {
+            let key = page_key(slug, n);
+            for ext in PAGE_EXTS {
+                self.remove_file(format!("{key}.{ext}"), report);
+            }
+            self.doc_prints.remove(&key);
+        }
+    }
+
+    /// A fingerprint of everything about one article that its feed entries show. Cached per
+    /// article value (an `Arc` is replaced whenever the article is parsed or re-dated) and
+    /// per source uniqueness (which decides the id).
+    fn article_print(&mut self, article: &Arc<Article>) -> [u8; 32] {
+        let unique = article.source.as_deref().is_some_and(|s| self.index.source_is_unique(s));
+        if let Some((cached, u, print)) = self.article_prints.get(&article.path) {
+            if Arc::ptr_eq(cached, article) && *u == unique {
+                return *print;
+            }
+        }
+        let id = self.links.id(article, &self.index);
+        let link = self.links.link(article, &id);
+        let generation = self.generations.get(&article.path).copied().unwrap_or(0);
+        let print =
+            *blake3::hash(format!("{article:?}\0{id}\0{link}\0{generation}").as_bytes()).as_bytes();
+        self.article_prints.insert(article.path.clone(), (article.clone(), unique, print));
+        print
+    }
+
+    /// The documents of one list (`all` or a category) whose items changed since they were
+    /// last rendered: its live feed and its archive pages. Pages that no longer exist (articles
+    /// were deleted) are removed.
+    fn plan(
+        &mut self,
+        slug: &str,
+        category: Option<String>,
+        jobs: &mut Vec<Job>,
+        report: &mut RebuildReport,
+    ) {
+        let list: Vec<Arc<Article>> =
+            self.index.everything(category.as_deref()).into_iter().cloned().collect();
+        let prints: Vec<[u8; 32]> = list.iter().map(|a| self.article_print(a)).collect();
+        let layout =
+            Layout::new(list.len(), self.cfg.feeds.archive_page_size, self.cfg.feeds.items);
+        let mut wanted =
+            vec![(slug.to_string(), DocKind::Live { linked: layout.linked }, 0..layout.live_len())];
+        for n in 1..=layout.served_pages() {
+            let complete = n <= layout.complete;
+            wanted.push((page_key(slug, n), DocKind::Page { n, complete }, layout.range(n)));
+        }
+        for (key, kind, range) in wanted {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(format!("{category:?}\0{kind:?}\0").as_bytes());
+            for print in &prints[range.clone()] {
+                hasher.update(print);
+            }
+            let fingerprint = *hasher.finalize().as_bytes();
+            if self.doc_prints.get(&key) == Some(&fingerprint) {
+                continue;
+            }
+            jobs.push(Job {
+                key,
+                slug: slug.to_string(),
+                category: category.clone(),
+                kind,
+                articles: list[range].to_vec(),
+                fingerprint,
+            });
+        }
+        let before = self.served_pages.insert(slug.to_string(), layout.served_pages()).unwrap_or(0);
+        self.drop_pages(slug, layout.served_pages() + 1..=before, report);
+    }
+
+    /// The HTML bodies the jobs need. Those of live feeds stay cached (the next render of a
+    /// live feed needs them again); those only archive pages show are dropped after use.
+    fn bodies_for(&mut self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
+        let mut out: HashMap<String, Arc<str>> = HashMap::new();
+        let mut wanted: BTreeMap<&str, (&Arc<Article>, bool)> = BTreeMap::new();
+        for job in jobs {
+            let live = matches!(job.kind, DocKind::Live { .. });
+            for article in &job.articles {
+                if let Some(body) = self.body_cache.get(&article.path) {
+                    out.insert(article.path.clone(), body.clone());
+                } else {
+                    let entry = wanted.entry(&article.path).or_insert((article, live));
+                    entry.1 |= live;
                 }
             }
         }
-        let rendered: Vec<(String, Arc<str>)> = wanted
+        let rendered: Vec<(String, Arc<str>, bool)> = wanted
             .into_par_iter()
-            .map(|(path, article)| {
+            .map(|(path, (article, live))| {
                 let html = self.bodies.html(article).unwrap_or_else(|e| {
                     tracing::warn!("{e}; the feed shows the summary instead");
                     html_escape(&article.summary)
                 });
-                (path.to_string(), Arc::from(html))
+                (path.to_string(), Arc::from(html), live)
             })
             .collect();
-        self.body_cache.extend(rendered);
+        for (path, body, live) in rendered {
+            if live {
+                self.body_cache.insert(path.clone(), body.clone());
+            }
+            out.insert(path, body);
+        }
+        out
     }
 
-    fn render_feed(
-        &self,
-        slug: &str,
-        category: Option<&str>,
-    ) -> (String, FeedState, Encoded, Encoded) {
-        let articles = self.index.newest(category);
-        let ids: Vec<String> = articles.iter().map(|a| self.links.id(a, &self.index)).collect();
+    /// Render one planned document in each of its formats.
+    fn render_job(&self, job: &Job, bodies: &HashMap<String, Arc<str>>) -> Rendered {
+        let ids: Vec<String> = job.articles.iter().map(|a| self.links.id(a, &self.index)).collect();
         let links: Vec<String> =
-            articles.iter().zip(&ids).map(|(a, id)| self.links.link(a, id)).collect();
-        let empty: Arc<str> = Arc::from("");
-        let items: Vec<FeedItem<'_>> = articles
+            job.articles.iter().zip(&ids).map(|(a, id)| self.links.link(a, id)).collect();
+        let items: Vec<FeedItem<'_>> = job
+            .articles
             .iter()
             .zip(ids.iter().zip(&links))
             .map(|(article, (id, link))| FeedItem {
                 article,
                 id,
                 link,
-                content_html: self.body_cache.get(&article.path).unwrap_or(&empty),
+                content_html: bodies.get(&article.path).map_or("", |b| b),
             })
             .collect();
-        let updated = articles.iter().filter_map(|a| a.updated.or(a.published).map(|d| d.at)).max();
-        let meta = self.feed_meta(slug, category, updated);
-        let rss = render::rss::render(&meta, &items);
-        let atom = render::atom::render(&meta, &items);
-        let (rss, atom) = render::stylesheet::attach(rss, atom);
+        let updated =
+            job.articles.iter().filter_map(|a| a.updated.or(a.published).map(|d| d.at)).max();
         let last_modified = updated.unwrap_or_default();
-        let state = FeedState {
-            name: category.unwrap_or("All articles").to_string(),
-            updated,
-            latest: articles.iter().take(3).map(|a| Arc::clone(a)).collect(),
-        };
-        (
-            slug.to_string(),
-            state,
-            Encoded::new(rss, RSS_TYPE, last_modified),
-            Encoded::new(atom, ATOM_TYPE, last_modified),
-        )
+        let mut meta = self.feed_meta(&job.slug, job.category.as_deref(), updated);
+        match job.kind {
+            DocKind::Live { linked } => {
+                if linked > 0 {
+                    meta.history.push(self.page_link("prev-archive", &job.slug, linked));
+                }
+                let state = FeedState {
+                    name: job.category.as_deref().unwrap_or("All articles").to_string(),
+                    updated,
+                    latest: job.articles.iter().take(3).map(Arc::clone).collect(),
+                };
+                let (rss, atom) = render::stylesheet::attach(
+                    render::rss::render(&meta, &items),
+                    render::atom::render(&meta, &items),
+                );
+                let docs = vec![
+                    (format!("{}.rss", job.slug), Encoded::new(rss, RSS_TYPE, last_modified)),
+                    (format!("{}.atom", job.slug), Encoded::new(atom, ATOM_TYPE, last_modified)),
+                    (
+                        format!("{}.json", job.slug),
+                        Encoded::new(render::json::render(&meta, &items), JSON_TYPE, last_modified),
+                    ),
+                ];
+                (docs, Some(state))
+            }
+            DocKind::Page { n, complete } => {
+                let this = self.page_link("self", &job.slug, n);
+                meta.rss_url = this.rss;
+                meta.atom_url = this.atom;
+                meta.archive = complete;
+                meta.history.push(HistoryLink {
+                    rel: "current",
+                    rss: self.feed_url(&job.slug, "rss"),
+                    atom: self.feed_url(&job.slug, "atom"),
+                });
+                if n > 1 {
+                    meta.history.push(self.page_link("prev-archive", &job.slug, n - 1));
+                }
+                if complete {
+                    // Always there, so the page never changes: the page after it is served
+                    // from the moment this one is complete (at first as the open page).
+                    meta.history.push(self.page_link("next-archive", &job.slug, n + 1));
+                }
+                let (rss, atom) = render::stylesheet::attach_archive(
+                    render::rss::render(&meta, &items),
+                    render::atom::render(&meta, &items),
+                );
+                let docs = vec![
+                    (
+                        format!("{}.rss", job.key),
+                        Encoded::new(rss, RSS_TYPE, last_modified).with_immutable(complete),
+                    ),
+                    (
+                        format!("{}.atom", job.key),
+                        Encoded::new(atom, ATOM_TYPE, last_modified).with_immutable(complete),
+                    ),
+                ];
+                (docs, None)
+            }
+        }
+    }
+
+    /// `{base_url}/feeds/{slug}.{ext}`.
+    fn feed_url(&self, slug: &str, ext: &str) -> String {
+        format!("{}/feeds/{}.{ext}", self.cfg.site.base_url, encode_path(slug))
+    }
+
+    /// A link to archive page `n` of `slug`, in both formats.
+    fn page_link(&self, rel: &'static str, slug: &str, n: usize) -> HistoryLink {
+        let base = format!("{}/feeds/{}", self.cfg.site.base_url, encode_path(&page_key(slug, n)));
+        HistoryLink { rel, rss: format!("{base}.rss"), atom: format!("{base}.atom") }
+    }
+
+    /// The OPML list of every feed, and the newest item date it is dated by.
+    fn render_opml(&self) -> (Vec<u8>, Option<DateTime<Utc>>) {
+        let listing = self.listing();
+        let outlines: Vec<render::opml::Outline> = listing
+            .iter()
+            .map(|f| render::opml::Outline {
+                text: f.name.clone(),
+                xml_url: self.feed_url(&f.slug, "rss"),
+                html_url: format!("{}/", self.cfg.site.base_url),
+            })
+            .collect();
+        let updated = listing.iter().filter_map(|f| f.updated).max();
+        (render::opml::render(&self.cfg.site.title, updated, &outlines), updated)
     }
 
     fn feed_meta(
@@ -602,7 +910,6 @@ impl Site {
         updated: Option<DateTime<Utc>>,
     ) -> FeedMeta {
         let site = &self.cfg.site;
-        let feed_url = |ext: &str| format!("{}/feeds/{}.{ext}", site.base_url, encode_path(slug));
         let (title, id) = match category {
             None => (site.title.clone(), format!("tag:{}:feed/all", site.id_authority)),
             Some(name) => (
@@ -622,8 +929,11 @@ impl Site {
                 Some(name) => format!("{} — {name}", site.description),
             },
             id,
-            rss_url: feed_url("rss"),
-            atom_url: feed_url("atom"),
+            rss_url: self.feed_url(slug, "rss"),
+            atom_url: self.feed_url(slug, "atom"),
+            json_url: self.feed_url(slug, "json"),
+            history: Vec::new(),
+            archive: false,
             html_url: format!("{}/", site.base_url),
             language: site.language.clone(),
             default_author: site.author.clone(),

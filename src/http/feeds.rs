@@ -26,6 +26,25 @@ pub(crate) async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
+/// `GET|HEAD /feeds/{slug}/archive/{page}`: an archive page (RFC 5005), `{page}` being
+/// `{n}.rss` or `{n}.atom`.
+pub(crate) async fn archive(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let snapshot = state.snapshot.load();
+    let slug = req.match_info().get("slug").and_then(decode_path);
+    let page = req.match_info().get("page").and_then(decode_path);
+    let doc = match (slug, page) {
+        (Some(slug), Some(page)) => snapshot.feeds.get(&format!("{slug}/archive/{page}")),
+        _ => None,
+    };
+    match doc {
+        Some(doc) => serve_encoded(&req, doc, &state, true),
+        None => not_found_response(&state, &snapshot),
+    }
+}
+
+/// `Cache-Control` of complete archive pages: they never change when articles are added.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 /// `GET|HEAD /`.
 pub(crate) async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load();
@@ -83,8 +102,9 @@ fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
     let _ = writeln!(body, "The list of feeds is at {base}/");
     let _ = writeln!(
         body,
-        "Every article: {base}/feeds/all.rss (RSS 2.0), {base}/feeds/all.atom (Atom 1.0)"
+        "Every article: {base}/feeds/all.rss (RSS 2.0), {base}/feeds/all.atom (Atom 1.0), {base}/feeds/all.json (JSON Feed 1.1)"
     );
+    let _ = writeln!(body, "Every feed as an OPML subscription list: {base}/feeds/index.opml");
     let categories: Vec<_> = snapshot.listing.iter().filter(|f| f.slug != "all").collect();
     if !categories.is_empty() {
         body.push_str("\nFeeds by category:\n");
@@ -93,6 +113,7 @@ fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
             let _ = writeln!(body, "  {} ({} article{plural})", f.name, f.count);
             let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.rss", f.slug)));
             let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.atom", f.slug)));
+            let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.json", f.slug)));
         }
     }
     HttpResponse::NotFound()
@@ -128,7 +149,11 @@ pub(crate) fn serve_encoded(
         ))
         .insert_header((
             header::CACHE_CONTROL,
-            format!("public, max-age={}", state.max_age.as_secs()),
+            if doc.immutable {
+                IMMUTABLE.to_string()
+            } else {
+                format!("public, max-age={}", state.max_age.as_secs())
+            },
         ))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));

@@ -8,6 +8,7 @@
 //! |---------------------------|---------------------|-----------------------------------------|
 //! | `/`                       | GET, HEAD           | `snapshot.index_page` (503 until built) |
 //! | `/feeds/{file}`           | GET, HEAD, OPTIONS  | `snapshot.feeds[file]`, CORS            |
+//! | `/feeds/{slug}/archive/{page}` | GET, HEAD, OPTIONS | `snapshot.feeds["{slug}/archive/{page}"]` |
 //! | `/articles/{path}`        | GET, HEAD           | `snapshot.articles[path]` rendered      |
 //! | `/categories/{slug}`      | GET, HEAD           | a category's articles, `?page=N`        |
 //! | `/embed.js`               | GET, HEAD           | the embed script (static)               |
@@ -70,6 +71,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/feeds/{file}")
             .route(web::get().to(feeds::feed))
             .route(web::head().to(feeds::feed))
+            .route(web::method(Method::OPTIONS).to(feeds::preflight))
+            .default_service(web::to(feed_method_not_allowed)),
+    )
+    .service(
+        web::resource("/feeds/{slug}/archive/{page}")
+            .route(web::get().to(feeds::archive))
+            .route(web::head().to(feeds::archive))
             .route(web::method(Method::OPTIONS).to(feeds::preflight))
             .default_service(web::to(feed_method_not_allowed)),
     )

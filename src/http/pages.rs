@@ -233,10 +233,14 @@ pub fn index_page(snapshot: &Snapshot, site_title: &str, base_url: &str) -> Stri
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
         escape(site_title)
     );
-    out.push_str(
+    let _ = write!(
+        out,
         "<p class=\"lede muted\">Follow every article or just one category. Each feed comes as \
-         RSS and Atom: copy its address into your feed reader, or open a category to browse it.</p>\n\
+         RSS and Atom (and JSON Feed): copy its address into your feed reader, import \
+         <a href=\"{}\">every feed as OPML</a>, or open a category to browse it. Older articles \
+         are in each feed's archive pages (RFC 5005), linked from the feed.</p>\n\
          </header>\n<main>\n",
+        escape(&feed_url(base_url, "index.opml"))
     );
     if listing.is_empty() {
         out.push_str("<p>No feeds yet.</p>\n");
@@ -556,6 +560,7 @@ mod tests {
             "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"All articles (RSS)\" href=\"https://example.org/feeds/all.rss\">"
         ));
         assert!(html.contains("type=\"application/atom+xml\" title=\"All articles (Atom)\" href=\"https://example.org/feeds/all.atom\""));
+        assert!(html.contains("<a href=\"https://example.org/feeds/index.opml\">"));
         assert!(html.contains("<time datetime=\"2021-01-02T03:04:05Z\">2021-01-02</time>"));
         // Non-ASCII slugs are percent-encoded in links.
         assert!(html.contains("https://example.org/feeds/%E5%96%9C"));

@@ -54,16 +54,23 @@ fn entry(meta: &FeedMeta, it: &FeedItem<'_>) -> Entry {
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let description = meta.description.trim();
+    let mut links = vec![
+        link("self", "application/atom+xml", &meta.atom_url),
+        link("alternate", "text/html", &meta.html_url),
+    ];
+    links.extend(meta.history.iter().map(|h| link(h.rel, "application/atom+xml", &h.atom)));
+    let mut namespaces = std::collections::BTreeMap::new();
+    if meta.archive {
+        namespaces.insert("fh".to_string(), super::FH_NAMESPACE.to_string());
+    }
     let feed = Feed {
         title: Text::plain(clean(&meta.title)),
         id: clean(&meta.id),
         updated: super::feed_updated(meta).fixed_offset(),
         authors: vec![person(&meta.default_author)],
         generator: Some(Generator { value: clean(&meta.generator), ..Generator::default() }),
-        links: vec![
-            link("self", "application/atom+xml", &meta.atom_url),
-            link("alternate", "text/html", &meta.html_url),
-        ],
+        links,
+        namespaces,
         subtitle: (!description.is_empty()).then(|| Text::plain(clean(description))),
         lang: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         entries: items.iter().map(|it| entry(meta, it)).collect(),
@@ -72,6 +79,10 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let config = WriteConfig { write_document_declaration: true, indent_size: Some(2) };
     let mut out =
         feed.write_with_config(Vec::new(), config).expect("writing XML into a Vec cannot fail");
+    if meta.archive {
+        let xml = String::from_utf8(out).expect("atom_syndication writes UTF-8");
+        out = super::insert_fh_archive(xml, "<feed", "  ").into_bytes();
+    }
     out.push(b'\n');
     out
 }

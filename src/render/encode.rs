@@ -57,6 +57,9 @@ pub struct Encoded {
     br: OnceLock<Representation>,
     /// `Last-Modified`: the feed's updated time (whole seconds).
     pub last_modified: DateTime<Utc>,
+    /// A complete archive page (RFC 5005): adding articles never changes it, so it is served
+    /// with `Cache-Control: public, max-age=31536000, immutable`.
+    pub immutable: bool,
 }
 
 /// Two documents are equal when they would be served the same: the compressed forms follow
@@ -66,6 +69,7 @@ impl PartialEq for Encoded {
         self.content_type == other.content_type
             && self.identity == other.identity
             && self.last_modified == other.last_modified
+            && self.immutable == other.immutable
     }
 }
 
@@ -73,10 +77,14 @@ impl Eq for Encoded {}
 
 /// gzip with a fixed header (mtime 0, OS 255, no name), so the bytes depend only on `body`.
 pub fn gzip(body: &[u8]) -> Vec<u8> {
+    gzip_with(body, GZIP_LEVEL)
+}
+
+fn gzip_with(body: &[u8], level: u32) -> Vec<u8> {
     let mut enc = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::with_capacity(body.len() / 3 + 64), flate2::Compression::new(GZIP_LEVEL));
+        .write(Vec::with_capacity(body.len() / 3 + 64), flate2::Compression::new(level));
     enc.write_all(body).expect("writing into a Vec cannot fail");
     enc.finish().expect("writing into a Vec cannot fail")
 }
@@ -105,6 +113,7 @@ impl Encoded {
             gzip: OnceLock::new(),
             br: OnceLock::new(),
             last_modified: last_modified.trunc_subsecs(0),
+            immutable: false,
         }
     }
 
@@ -116,6 +125,12 @@ impl Encoded {
     /// The brotli representation (compressed on the first call).
     pub fn br(&self) -> &Representation {
         self.br.get_or_init(|| Representation::new(brotli(&self.identity.bytes), "-br"))
+    }
+
+    /// The same document marked immutable (see [`Encoded::immutable`]).
+    pub fn with_immutable(mut self, immutable: bool) -> Self {
+        self.immutable = immutable;
+        self
     }
 
     /// The representation to send for a request's `Accept-Encoding` (RFC 9110 §12.5.3), and

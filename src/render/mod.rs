@@ -2,6 +2,8 @@
 
 pub mod atom;
 pub mod encode;
+pub mod json;
+pub mod opml;
 pub mod rss;
 pub mod stylesheet;
 
@@ -22,6 +24,14 @@ pub struct FeedMeta {
     pub rss_url: String,
     /// Absolute URL of the Atom document, for Atom's `link rel="self"`.
     pub atom_url: String,
+    /// Absolute URL of the JSON Feed document of the live feed (`{base_url}/feeds/{slug}.json`).
+    pub json_url: String,
+    /// RFC 5005 links (`current`, `prev-archive`, `next-archive`), written as Atom links in
+    /// both formats (in RSS through the Atom namespace).
+    pub history: Vec<HistoryLink>,
+    /// An archive document (RFC 5005 §4): carries `<fh:archive/>` and never changes when
+    /// articles are added.
+    pub archive: bool,
     /// The human page this feed belongs to (the site or the category page), `rel="alternate"`.
     pub html_url: String,
     /// BCP 47 language tag for RSS `<language>` and Atom `xml:lang`, if configured.
@@ -34,6 +44,33 @@ pub struct FeedMeta {
     /// same articles always give the same bytes. `None` for an empty feed (then the Unix epoch
     /// is used, which is also deterministic).
     pub updated: Option<DateTime<Utc>>,
+}
+
+/// One RFC 5005 link, with the URL of the same document in each format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLink {
+    /// `current`, `prev-archive` or `next-archive`.
+    pub rel: &'static str,
+    pub rss: String,
+    pub atom: String,
+}
+
+/// The Feed History namespace (RFC 5005), prefix `fh`.
+pub const FH_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
+
+/// Insert `<fh:archive/>` as the first child of the element that starts with `open` (`<feed`,
+/// `<channel`): Atom wants feed metadata before the entries, and the feed crates would write
+/// extensions after them.
+pub(crate) fn insert_fh_archive(xml: String, open: &str, indent: &str) -> String {
+    let Some(start) = xml.find(open) else { return xml };
+    let Some(end) = xml[start..].find('>').map(|e| start + e + 1) else { return xml };
+    let mut out = String::with_capacity(xml.len() + 32);
+    out.push_str(&xml[..end]);
+    out.push('\n');
+    out.push_str(indent);
+    out.push_str("<fh:archive/>");
+    out.push_str(&xml[end..]);
+    out
 }
 
 /// One entry of a feed, everything resolved.

@@ -146,6 +146,22 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let updated = rfc822(super::feed_updated(meta));
     let description =
         if meta.description.trim().is_empty() { &meta.title } else { &meta.description };
+    let mut links = vec![Link {
+        href: clean(&meta.rss_url),
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Link::default()
+    }];
+    links.extend(meta.history.iter().map(|h| Link {
+        href: clean(&h.rss),
+        rel: h.rel.into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Link::default()
+    }));
+    let mut namespaces = std::collections::BTreeMap::new();
+    if meta.archive {
+        namespaces.insert("fh".to_string(), super::FH_NAMESPACE.to_string());
+    }
     let channel = Channel {
         title: clean(&meta.title),
         link: clean(&meta.html_url),
@@ -155,20 +171,17 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         docs: Some(DOCS.into()),
         pub_date: Some(updated.clone()),
         last_build_date: Some(updated),
-        atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: clean(&meta.rss_url),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Link::default()
-            }],
-        }),
+        atom_ext: Some(AtomExtension { links }),
+        namespaces,
         items: items.iter().map(|it| item(meta, it)).collect(),
         ..Channel::default()
     };
     let xml =
         channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
-    let xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
+    let mut xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
+    if meta.archive {
+        xml = super::insert_fh_archive(xml, "<channel", "    ");
+    }
     let mut out = hex_char_refs(&xml).into_bytes();
     out.push(b'\n');
     out

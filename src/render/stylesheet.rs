@@ -47,6 +47,12 @@ pub fn attach(rss: Vec<u8>, atom: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
     (insert(rss, RSS_HREF), insert(atom, ATOM_HREF))
 }
 
+/// [`attach`] for archive pages, served two folders deeper (`/feeds/{slug}/archive/{n}.rss`),
+/// so the relative link still reaches `/feeds/rss.xsl`.
+pub fn attach_archive(rss: Vec<u8>, atom: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
+    (insert(rss, &format!("../../{RSS_HREF}")), insert(atom, &format!("../../{ATOM_HREF}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,8 +123,14 @@ pub(crate) fn etag_of(bytes: &[u8], suffix: &str) -> String {
     format!("\"{}{suffix}\"", &blake3::hash(bytes).to_hex().as_str()[..20])
 }
 
-/// Check that `bytes` is one well-formed XML document; `Err` says where it is not.
+/// Check that `bytes` is one well-formed document: JSON for a JSON Feed, else XML; `Err`
+/// says where it is not.
 pub(crate) fn well_formed(bytes: &[u8]) -> Result<(), String> {
+    if bytes.first() == Some(&b'{') {
+        return serde_json::from_slice::<serde_json::Value>(bytes)
+            .map(drop)
+            .map_err(|e| format!("not well-formed JSON: {e}"));
+    }
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
@@ -255,24 +261,32 @@ pub(crate) fn article(title: &str, category: &str, date: &str) -> String {
     )
 }
 
+/// The mirror's documents below `dir` (archive pages live in `{slug}/archive/`), by the
+/// name they are served under.
+fn collect_mirror(dir: &Path, prefix: &str, on_disk: &mut Feeds, problems: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().unwrap().is_dir() {
+            collect_mirror(&entry.path(), &format!("{name}/"), on_disk, problems);
+        } else if name.ends_with(".tmp") {
+            problems.push(format!("temporary file left: {name}"));
+        } else if [".rss", ".atom", ".json", ".opml"].iter().any(|ext| name.ends_with(ext)) {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            if let Err(e) = well_formed(&bytes) {
+                problems.push(format!("{name} is not well-formed: {e}"));
+            }
+            on_disk.insert(name, bytes);
+        }
+    }
+}
+
 /// Every file in the mirror: no temporaries, each one well-formed and equal to what is
 /// served. Returns the problems found.
 fn mirror_problems(out: &Path, want: &Feeds) -> Vec<String> {
     let mut problems = Vec::new();
     let mut on_disk = Feeds::new();
-    for entry in std::fs::read_dir(out).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".tmp") {
-            problems.push(format!("temporary file left: {name}"));
-        } else if name.ends_with(".rss") || name.ends_with(".atom") {
-            let bytes = std::fs::read(entry.path()).unwrap();
-            if let Err(e) = well_formed(&bytes) {
-                problems.push(format!("{name} is not well-formed XML: {e}"));
-            }
-            on_disk.insert(name, bytes);
-        }
-    }
+    collect_mirror(out, "", &mut on_disk, &mut problems);
     if &on_disk != want {
         problems
             .push(format!("the mirror is not the served set:\n{}", diff_summary(&on_disk, want)));
@@ -417,7 +431,9 @@ fn bad_articles_are_skipped_and_every_other_feed_stays_served_and_well_formed() 
     assert!(served.contains_key("good.atom"));
     for (name, bytes) in &served {
         well_formed(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        parse_feed(bytes);
+        if !name.ends_with(".opml") {
+            parse_feed(bytes);
+        }
         assert!(
             !String::from_utf8_lossy(bytes).contains("Too big"),
             "{name} holds a skipped article"

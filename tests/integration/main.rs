@@ -3,6 +3,7 @@
 mod attacks;
 mod cli;
 mod consistency;
+mod ecosystem;
 mod faults;
 mod http;
 mod pages;

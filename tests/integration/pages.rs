@@ -120,10 +120,12 @@ fn index_lists_every_category_escaped_with_autodiscovery() {
     // Only the page's own script; no external resources.
     assert_eq!(html.matches("<script").count(), 1, "one inline script");
     assert!(!html.contains("src=\"http"));
-    // Categories link to their pages; no JSON Feed link while no JSON Feed is served.
+    // Categories link to their pages; every feed is also offered as JSON Feed.
     let kites = slug_of(&running, "Kites & Co");
     assert!(html.contains(&format!("href=\"https://feeds.example.org/categories/{kites}\"")));
-    assert!(!html.contains("application/feed+json"));
+    assert!(html.contains(&format!(
+        "type=\"application/feed+json\" title=\"Kites &amp; Co (JSON Feed)\" href=\"https://feeds.example.org/feeds/{kites}.json\""
+    )));
     running.stop().unwrap();
 }
 

@@ -33,7 +33,7 @@ fn can_build_a_feed_per_category_and_one_for_everything() {
             "{slug}.atom missing from {names:?}"
         );
     }
-    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names.len(), 19, "RSS, Atom and JSON of 6 feeds plus index.opml: {names:?}");
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn the_mirror_holds_exactly_the_served_feeds() {
     files.sort();
     assert!(!files.contains(&"gone-category.rss".to_string()));
     assert!(files.contains(&"keep-me.txt".to_string()), "files that are not feeds are left alone");
-    assert_eq!(files.len(), 13, "{files:?}");
+    assert_eq!(files.len(), 20, "{files:?}");
     let on_disk = std::fs::read(out.path().join("all.rss")).unwrap();
     assert_eq!(on_disk, site.feeds()["all.rss"].identity.bytes);
 }

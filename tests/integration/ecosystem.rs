@@ -1,0 +1,560 @@
+//! Feed-ecosystem formats: JSON Feed 1.1, the OPML list, RFC 5005 archive pages, and
+//! `herald check --json`.
+
+use crate::support::*;
+use actix_web::http::StatusCode;
+use arc_swap::ArcSwap;
+use herald::site::Site;
+use quick_xml::events::Event;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Write article `i` (dated 2020-01-01 + i days) of category `category`.
+fn write_article(root: &Path, i: usize, category: &str) {
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(i as u64);
+    let text = format!(
+        "---\ntitle: Article {i:03}\ndate: {day}T08:00:00Z\ncategories: [{category}]\ntags: [t{}]\nsource: https://source.example/{i}\n---\n\nBody of article {i}, with *emphasis*.\n",
+        i % 3
+    );
+    let path = root.join(format!("posts/{i:03}.md"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    set_mtime(&path, FIXED_MTIME);
+}
+
+/// `n` articles, alternating between the categories `Odd` and `Even`.
+fn archive_site(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        write_article(dir.path(), i, if i % 2 == 0 { "Even" } else { "Odd" });
+    }
+    dir
+}
+
+/// Pages of 5, live feeds of 3 newest items.
+fn archive_config(root: &Path, out: &Path) -> Arc<herald::config::Config> {
+    config_with(
+        root,
+        out,
+        "[content]\ngit_dates = false\n[feeds]\nitems = 3\narchive_page_size = 5\n",
+    )
+}
+
+fn doc<'a>(site: &'a Site, file: &str) -> &'a [u8] {
+    let doc = site.feeds().get(file).unwrap_or_else(|| {
+        let mut names: Vec<_> = site.feeds().keys().collect();
+        names.sort();
+        panic!("{file} not among {names:?}")
+    });
+    &doc.identity.bytes
+}
+
+/// `(rel, href)` of every `<link>` / `<atom:link>` of the document (feed or channel level and
+/// items alike: items only carry `alternate` and `via`).
+fn links(xml: &[u8]) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).expect("well-formed XML") {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) if matches!(e.name().0, "link" | "atom:link") => {
+                let mut rel = None;
+                let mut href = None;
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .unwrap()
+                        .into_owned();
+                    match a.key.0 {
+                        "rel" => rel = Some(v),
+                        "href" => href = Some(v),
+                        _ => {}
+                    }
+                }
+                if let (Some(rel), Some(href)) = (rel, href) {
+                    out.push((rel, href));
+                }
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
+}
+
+fn link(xml: &[u8], rel: &str) -> Option<String> {
+    links(xml).into_iter().find(|(r, _)| r == rel).map(|(_, h)| h)
+}
+
+/// The feed file name of an absolute feed URL.
+fn file_of(url: &str) -> String {
+    let path = url.strip_prefix("https://feeds.example.org/feeds/").expect("a feed URL");
+    percent_encoding::percent_decode_str(path).decode_utf8().unwrap().into_owned()
+}
+
+fn ids(bytes: &[u8]) -> Vec<String> {
+    parse_feed(bytes).entries.into_iter().map(|e| e.id).collect()
+}
+
+/// Walk from the live feed `{slug}.{ext}` along `prev-archive`: every entry id met, in order,
+/// and the pages visited.
+fn walk(site: &Site, slug: &str, ext: &str) -> (Vec<String>, Vec<String>) {
+    let mut file = format!("{slug}.{ext}");
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    loop {
+        let bytes = doc(site, &file);
+        seen.extend(ids(bytes));
+        match link(bytes, "prev-archive") {
+            Some(url) => {
+                file = file_of(&url);
+                pages.push(file.clone());
+            }
+            None => break,
+        }
+        assert!(pages.len() < 100, "a prev-archive loop");
+    }
+    (seen, pages)
+}
+
+#[test]
+fn json_feed_has_the_atom_items_and_the_required_fields() {
+    let dir = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let site = Site::build(config(dir.path(), out.path())).unwrap();
+    for slug in ["all", "山谷观察组", "valley-watch", "harbour-life", "talks", "reports"] {
+        let json = doc(&site, &format!("{slug}.json"));
+        let atom = parse_feed(doc(&site, &format!("{slug}.atom")));
+        let feed = parse_feed(json);
+        assert_eq!(feed.feed_type, feed_rs::model::FeedType::JSON);
+        assert_eq!(feed.title.as_ref().unwrap().content, atom.title.as_ref().unwrap().content);
+        assert_eq!(feed.entries.len(), atom.entries.len(), "{slug}");
+        for (j, a) in feed.entries.iter().zip(&atom.entries) {
+            assert_eq!(j.id, a.id);
+            assert_eq!(j.title.as_ref().unwrap().content, a.title.as_ref().unwrap().content);
+            assert_eq!(j.published, a.published);
+            assert_eq!(j.updated, a.updated);
+            assert_eq!(j.links[0].href, a.links[0].href);
+            let cats = |e: &feed_rs::model::Entry| -> Vec<String> {
+                e.categories.iter().map(|c| c.term.clone()).collect()
+            };
+            assert_eq!(cats(j), cats(a));
+        }
+
+        // JSON Feed 1.1's required fields, checked on the raw JSON.
+        let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+        assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
+        assert!(v["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(
+            v["feed_url"].as_str().map(file_of).as_deref(),
+            Some(format!("{slug}.json").as_str())
+        );
+        assert_eq!(v["home_page_url"], "https://feeds.example.org/");
+        assert!(v["authors"][0]["name"].is_string());
+        for item in v["items"].as_array().unwrap() {
+            assert!(item["id"].as_str().is_some_and(|id| !id.is_empty()), "{item}");
+            assert!(item["content_html"].is_string() || item["content_text"].is_string());
+            for date in ["date_published", "date_modified"] {
+                let d = item[date].as_str().unwrap();
+                chrono::DateTime::parse_from_rfc3339(d).unwrap_or_else(|e| panic!("{d}: {e}"));
+            }
+            assert!(item["tags"].as_array().is_some_and(|t| !t.is_empty()));
+        }
+        assert_eq!(site.feeds()[&format!("{slug}.json")].content_type, herald::site::JSON_TYPE);
+    }
+    // The source link is external_url.
+    let v: serde_json::Value = serde_json::from_slice(doc(&site, "all.json")).unwrap();
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["external_url"].as_str().is_some_and(|u| u.starts_with("http"))));
+}
+
+#[test]
+fn opml_has_one_outline_per_feed() {
+    let dir = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let mut site = Site::build(config(dir.path(), out.path())).unwrap();
+    let outlines = |site: &Site| -> Vec<BTreeMap<String, String>> {
+        let mut reader = quick_xml::Reader::from_reader(doc(site, "index.opml"));
+        let mut out = Vec::new();
+        let mut heads = BTreeSet::new();
+        loop {
+            match reader.read_event().expect("well-formed OPML") {
+                Event::Eof => break,
+                Event::Empty(e) | Event::Start(e) if e.name().0 == "outline" => {
+                    out.push(
+                        e.attributes()
+                            .map(|a| {
+                                let a = a.unwrap();
+                                (
+                                    a.key.0.to_string(),
+                                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                        .unwrap()
+                                        .into_owned(),
+                                )
+                            })
+                            .collect(),
+                    );
+                }
+                Event::Start(e) => {
+                    heads.insert(e.name().0.to_string());
+                }
+                _ => {}
+            }
+        }
+        for tag in ["opml", "head", "title", "dateCreated", "dateModified", "docs", "body"] {
+            assert!(heads.contains(tag), "<{tag}> missing");
+        }
+        out
+    };
+    let list = outlines(&site);
+    let listing = site.listing();
+    assert_eq!(list.len(), listing.len());
+    assert_eq!(list.len(), 6);
+    for (o, f) in list.iter().zip(&listing) {
+        assert_eq!(o["type"], "rss");
+        assert_eq!(o["text"], f.name);
+        assert_eq!(o["title"], f.name);
+        assert_eq!(file_of(&o["xmlUrl"]), format!("{}.rss", f.slug));
+        assert_eq!(o["htmlUrl"], "https://feeds.example.org/");
+    }
+    let opml = String::from_utf8(doc(&site, "index.opml").to_vec()).unwrap();
+    assert!(opml.contains("<opml version=\"2.0\">"));
+    assert!(opml.contains("<docs>http://opml.org/spec2.opml</docs>"));
+    assert_eq!(
+        site.feeds()["index.opml"].content_type,
+        herald::render::opml::CONTENT_TYPE,
+        "text/x-opml"
+    );
+
+    // A new category appears in the list; the date is the newest item's, not "now".
+    std::fs::write(
+        dir.path().join("posts/new.md"),
+        "---\ntitle: New\ndate: 2025-05-05T05:05:05Z\ncategory: Brand New\n---\n\nText.\n",
+    )
+    .unwrap();
+    set_mtime(&dir.path().join("posts/new.md"), FIXED_MTIME);
+    site.rescan();
+    let report = site.render_dirty();
+    assert!(report.changed_files.contains(&"index.opml".to_string()), "{report:?}");
+    let list = outlines(&site);
+    assert_eq!(list.len(), 7);
+    assert!(list.iter().any(|o| o["text"] == "Brand New"));
+    let opml = String::from_utf8(doc(&site, "index.opml").to_vec()).unwrap();
+    let newest = site.listing().iter().filter_map(|f| f.updated).max().unwrap();
+    let date = herald::render::rss::rfc822(newest);
+    assert!(opml.contains(&format!("<dateModified>{date}</dateModified>")), "{opml}");
+    assert!(opml.contains(&format!("<dateCreated>{date}</dateCreated>")), "{opml}");
+    assert_eq!(date, "Mon, 05 May 2025 05:05:05 +0000");
+    // Nothing changed: the list is not written again.
+    site.rescan();
+    assert!(!site.render_dirty().changed_files.contains(&"index.opml".to_string()));
+}
+
+#[test]
+fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
+    let dir = archive_site(23);
+    let out = tempfile::tempdir().unwrap();
+    let site = Site::build(archive_config(dir.path(), out.path())).unwrap();
+    // `all`: 23 articles = 4 complete pages of 5 + 3; the live feed keeps at least 3 items,
+    // so it links page 4 and holds the 3 newest; page 5 is the open page (3 items).
+    for ext in ["atom", "rss"] {
+        let (seen, pages) = walk(&site, "all", ext);
+        let unique: BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(seen.len(), 23, "every article exactly once ({ext}): {seen:?}");
+        assert_eq!(unique.len(), 23);
+        assert_eq!(
+            pages,
+            (1..=4).rev().map(|n| format!("all/archive/{n}.{ext}")).collect::<Vec<_>>()
+        );
+        assert_eq!(ids(doc(&site, &format!("all.{ext}"))).len(), 3);
+    }
+    // Page n holds articles 5n-5 … 5n-1 (oldest first numbering), newest first inside.
+    let page2 = parse_feed(doc(&site, "all/archive/2.atom"));
+    assert_eq!(
+        titles(&page2),
+        ["Article 009", "Article 008", "Article 007", "Article 006", "Article 005"]
+    );
+    // Archive pages carry fh:archive and link current, prev-archive and next-archive.
+    for ext in ["atom", "rss"] {
+        let page = doc(&site, &format!("all/archive/2.{ext}"));
+        let text = std::str::from_utf8(page).unwrap();
+        assert!(text.contains("xmlns:fh=\"http://purl.org/syndication/history/1.0\""));
+        assert_eq!(text.matches("<fh:archive/>").count(), 1);
+        assert_eq!(file_of(&link(page, "current").unwrap()), format!("all.{ext}"));
+        assert_eq!(file_of(&link(page, "prev-archive").unwrap()), format!("all/archive/1.{ext}"));
+        assert_eq!(file_of(&link(page, "next-archive").unwrap()), format!("all/archive/3.{ext}"));
+        assert_eq!(file_of(&link(page, "self").unwrap()), format!("all/archive/2.{ext}"));
+        let first = doc(&site, &format!("all/archive/1.{ext}"));
+        assert_eq!(link(first, "prev-archive"), None);
+        // The newest complete page already links the open page, which is no archive.
+        let four = doc(&site, &format!("all/archive/4.{ext}"));
+        assert_eq!(file_of(&link(four, "next-archive").unwrap()), format!("all/archive/5.{ext}"));
+        let open = doc(&site, &format!("all/archive/5.{ext}"));
+        assert!(!std::str::from_utf8(open).unwrap().contains("fh:archive"));
+        assert_eq!(link(open, "next-archive"), None);
+        assert_eq!(ids(open).len(), 3);
+        assert!(!site.feeds().contains_key(&format!("all/archive/6.{ext}")));
+        assert!(!site.feeds().contains_key("all/archive/1.json"));
+    }
+    assert!((1..=4).all(|n| site.feeds()[&format!("all/archive/{n}.atom")].immutable));
+    assert!(!site.feeds()["all/archive/5.atom"].immutable);
+    assert!(!site.feeds()["all.atom"].immutable);
+
+    // A category: 12 Even articles = 2 pages + 2; the live feed needs 3, so it links page 1
+    // and holds 7.
+    let (seen, pages) = walk(&site, "even", "atom");
+    assert_eq!(seen.len(), 12);
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 12);
+    assert_eq!(pages, ["even/archive/1.atom"]);
+    assert_eq!(ids(doc(&site, "even.atom")).len(), 7);
+    assert!(site.feeds().contains_key("even/archive/2.atom"));
+    assert!(site.feeds().contains_key("even/archive/3.atom"));
+}
+
+#[test]
+fn complete_pages_are_byte_identical_after_an_add_and_only_changed_pages_render() {
+    let dir = archive_site(23);
+    let out = tempfile::tempdir().unwrap();
+    let mut site = Site::build(archive_config(dir.path(), out.path())).unwrap();
+    let pages = |site: &Site| -> BTreeMap<String, Vec<u8>> {
+        site.feeds()
+            .iter()
+            .filter(|(name, doc)| name.contains("/archive/") && doc.immutable)
+            .map(|(name, doc)| (name.clone(), doc.identity.bytes.to_vec()))
+            .collect()
+    };
+    let before = pages(&site);
+    assert_eq!(before.len(), 2 * (4 + 2 + 2), "all: 4, Even: 2, Odd: 2 pages, RSS and Atom");
+
+    // Two new articles: `all` page 5 completes (23 → 25); Odd grows from 11 to 13 articles,
+    // its open page 3 changes.
+    write_article(dir.path(), 23, "Odd");
+    write_article(dir.path(), 25, "Odd");
+    site.rescan();
+    let report = site.render_dirty();
+    let after = pages(&site);
+    for (name, bytes) in &before {
+        assert_eq!(after.get(name), Some(bytes), "{name} must not change when articles are added");
+        assert!(!report.changed_files.contains(name), "{name} written again");
+    }
+    for new in ["all/archive/5.atom", "odd/archive/3.atom", "all/archive/6.atom"] {
+        assert!(report.changed_files.contains(&new.to_string()), "{new}: {report:?}");
+    }
+    assert!(site.feeds()["all/archive/5.atom"].immutable);
+    assert!(!site.feeds()["all/archive/6.atom"].immutable, "the new open page");
+    assert!(!site.feeds()["odd/archive/3.atom"].immutable, "still open");
+    // all: live + page 5 + open page 6; Odd: live + open page 3; Even: untouched.
+    assert_eq!(report.feeds_rendered, 5, "{report:?}");
+    assert!(!report.changed_files.iter().any(|f| f.starts_with("even")), "{report:?}");
+    let (seen, _) = walk(&site, "all", "atom");
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 25);
+
+    // Editing an old article changes its pages (new bytes, new ETag) and only those.
+    let old = dir.path().join("posts/001.md");
+    let text = std::fs::read_to_string(&old).unwrap().replace("Body of article 1", "Edited");
+    std::fs::write(&old, text).unwrap();
+    set_mtime(&old, FIXED_MTIME + 10);
+    site.rescan();
+    let report = site.render_dirty();
+    let mut changed: Vec<&str> = report.changed_files.iter().map(String::as_str).collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        ["all/archive/1.atom", "all/archive/1.rss", "odd/archive/1.atom", "odd/archive/1.rss"]
+    );
+    assert_eq!(report.feeds_rendered, 2);
+
+    // Deleting articles shrinks the archive: pages that no longer exist are removed.
+    for i in 10..26 {
+        let _ = std::fs::remove_file(dir.path().join(format!("posts/{i:03}.md")));
+    }
+    site.rescan();
+    let report = site.render_dirty();
+    assert!(report.removed_files.contains(&"all/archive/6.rss".to_string()), "{report:?}");
+    assert!(
+        !site.feeds().keys().any(|k| k.starts_with("all/archive/")
+            && !k.starts_with("all/archive/1.")
+            && !k.starts_with("all/archive/2.")
+            && !k.starts_with("all/archive/3.")),
+        "{:?}",
+        site.feeds().keys().collect::<Vec<_>>()
+    );
+    let (seen, _) = walk(&site, "all", "rss");
+    assert_eq!(seen.len(), 10);
+}
+
+#[test]
+fn the_mirror_holds_json_opml_and_archive_pages() {
+    let dir = archive_site(12);
+    let out = tempfile::tempdir().unwrap();
+    let mut site = Site::build(archive_config(dir.path(), out.path())).unwrap();
+    let mirror = herald::publish::Mirror::new(out.path().to_path_buf());
+    mirror.sync_all(&herald::serve::snapshot(&site)).unwrap();
+    for file in [
+        "all.json",
+        "even.json",
+        "index.opml",
+        "all/archive/1.atom",
+        "all/archive/2.rss",
+        "all/archive/3.rss",
+        "even/archive/1.atom",
+    ] {
+        assert_eq!(
+            std::fs::read(out.path().join(file)).unwrap(),
+            site.feeds()[file].identity.bytes,
+            "{file}"
+        );
+    }
+    // Fewer articles: the pages that went away leave the mirror, incrementally and in full.
+    for i in 6..12 {
+        std::fs::remove_file(dir.path().join(format!("posts/{i:03}.md"))).unwrap();
+    }
+    site.rescan();
+    let report = site.render_dirty();
+    let snapshot = herald::serve::snapshot(&site);
+    mirror.update(&snapshot, &report.changed_files, &report.removed_files).unwrap();
+    assert!(out.path().join("all/archive/1.atom").exists());
+    assert!(!out.path().join("all/archive/3.rss").exists());
+    assert!(!out.path().join("even/archive/1.atom").exists());
+    std::fs::write(out.path().join("all/archive/9.atom"), "stale").unwrap();
+    mirror.sync_all(&snapshot).unwrap();
+    assert!(!out.path().join("all/archive/9.atom").exists());
+}
+
+#[actix_web::test]
+async fn immutable_cache_control_only_on_complete_archive_pages() {
+    let dir = archive_site(12);
+    let out = tempfile::tempdir().unwrap();
+    let cfg = archive_config(dir.path(), out.path());
+    let site = Site::build(cfg.clone()).unwrap();
+    let state = actix_web::web::Data::new(herald::http::AppState {
+        snapshot: Arc::new(ArcSwap::from_pointee(herald::serve::snapshot(&site))),
+        articles: Arc::new(site.bodies()),
+        max_age: Duration::from_secs(300),
+        site_title: "Test".into(),
+        base_url: cfg.site.base_url.clone(),
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = herald::http::server(state, listener).unwrap();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
+    let get = |path: &str, headers: Vec<(&'static str, String)>| {
+        let mut req = client.get(format!("http://{addr}{path}"));
+        for (k, v) in headers {
+            req = req.insert_header((k, v));
+        }
+        async move {
+            let mut res = req.send().await.expect("request");
+            let body = res.body().limit(1 << 22).await.unwrap().to_vec();
+            let h = |n: &str| res.headers().get(n).map(|v| v.to_str().unwrap().to_string());
+            (
+                res.status(),
+                h("cache-control"),
+                h("content-type"),
+                h("etag"),
+                h("content-encoding"),
+                body,
+            )
+        }
+    };
+    const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+    const NORMAL: &str = "public, max-age=300";
+    for (path, cache, ctype) in [
+        ("/feeds/all/archive/1.atom", IMMUTABLE, "application/atom+xml; charset=utf-8"),
+        ("/feeds/all/archive/2.rss", IMMUTABLE, "application/rss+xml; charset=utf-8"),
+        ("/feeds/all/archive/3.atom", NORMAL, "application/atom+xml; charset=utf-8"),
+        ("/feeds/all.atom", NORMAL, "application/atom+xml; charset=utf-8"),
+        ("/feeds/all.json", NORMAL, "application/feed+json; charset=utf-8"),
+        ("/feeds/even.json", NORMAL, "application/feed+json; charset=utf-8"),
+        ("/feeds/index.opml", NORMAL, "text/x-opml; charset=utf-8"),
+    ] {
+        let (status, cc, ct, etag, _, body) = get(path, vec![]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(cc.as_deref(), Some(cache), "{path}");
+        assert_eq!(ct.as_deref(), Some(ctype), "{path}");
+        let file = path.strip_prefix("/feeds/").unwrap();
+        assert_eq!(body, site.feeds()[file].identity.bytes, "{path}");
+        // Conditional GET and compression work the same for every document.
+        let etag = etag.unwrap();
+        let (status, cc, ..) = get(path, vec![("If-None-Match", etag)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(cc.as_deref(), Some(cache), "304 of {path}");
+        let (status, _, _, etag, coding, body) =
+            get(path, vec![("Accept-Encoding", "br".into())]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(coding.as_deref(), Some("br"));
+        assert_eq!(etag.as_deref(), Some(site.feeds()[file].br().etag.as_str()));
+        assert_eq!(body, site.feeds()[file].br().bytes);
+    }
+    for path in
+        ["/feeds/all/archive/4.atom", "/feeds/all/archive/1.json", "/feeds/nope/archive/1.rss"]
+    {
+        let (status, ..) = get(path, vec![]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // The index page advertises the JSON feeds and the OPML list.
+    let (_, _, _, _, _, body) = get("/", vec![]).await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("type=\"application/feed+json\""));
+    assert!(html.contains("/feeds/index.opml"));
+    handle.stop(true).await;
+}
+
+#[test]
+fn check_json_through_the_binary() {
+    let content = copy_fixture("mixed");
+    let run = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_herald"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("HERALD_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.current_dir(content.path())
+            .args(["check", "--json", "--content", "."])
+            .output()
+            .unwrap()
+    };
+    let clean = run();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["articles"], 9);
+    for key in ["files", "drafts", "index_pages", "skipped", "warnings"] {
+        assert!(v[key].is_u64(), "{key}");
+    }
+    let dates = v["date_sources"].as_array().unwrap();
+    assert_eq!(dates.len() as u64, v["articles"].as_u64().unwrap() + v["drafts"].as_u64().unwrap());
+    assert!(
+        dates
+            .iter()
+            .any(|d| d["path"] == "talks/2019/06/20190614-70000001.md"
+                && d["published"] == "file name"),
+        "{dates:?}"
+    );
+    assert_eq!(v["problems"].as_array().unwrap().len() as u64, v["warnings"].as_u64().unwrap());
+
+    std::fs::write(content.path().join("posts/empty.md"), "").unwrap();
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["skipped"], 1);
+    let problem = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "posts/empty.md")
+        .expect("the skipped file is a problem");
+    assert!(problem["message"].as_str().unwrap().starts_with("skipped"));
+}
