@@ -41,7 +41,8 @@ fn entry(meta: &FeedMeta, it: &FeedItem<'_>) -> Entry {
             .collect(),
         links,
         summary: (!summary.is_empty()).then(|| Text::plain(clean(summary))),
-        content: Some(Content {
+        // Archive pages carry no body: then no `content` either (the summary stands).
+        content: (!it.content_html.is_empty()).then(|| Content {
             content_type: Some("html".into()),
             value: Some(clean(it.content_html)),
             ..Content::default()

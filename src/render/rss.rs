@@ -123,7 +123,9 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
             .collect(),
         guid: Some(Guid { value: clean(it.id), permalink: is_permalink(it.id, it.link) }),
         pub_date: Some(rfc822(super::published(a))),
-        content: Some(content_with_source(it.content_html, source.as_deref())),
+        // Archive pages carry no body: then no `content:encoded` either.
+        content: Some(content_with_source(it.content_html, source.as_deref()))
+            .filter(|_| !it.content_html.is_empty()),
         atom_ext: source.map(|href| AtomExtension {
             links: vec![Link {
                 href,
