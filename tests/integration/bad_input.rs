@@ -1435,3 +1435,44 @@ mod served {
         running.stop().unwrap();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// File names
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let base = baseline(NO_GIT);
+    let dir = copy_fixture("mixed");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9-latin1.md");
+    let path = dir.path().join("posts").join(name);
+    std::fs::write(&path, "## Latin-1 file name\n\nThe body of the Latin-1 file.\n").unwrap();
+    let site = build_with(dir.path(), NO_GIT);
+    assert_feeds_valid(&site);
+    let rel = "posts/caf\u{FFFD}-latin1.md";
+    assert_others_unaffected(&base, &site, &[rel]);
+    let report = site
+        .reports()
+        .iter()
+        .find(|(p, _)| p.starts_with("posts/caf"))
+        .map(|(_, r)| r.clone())
+        .expect("a report for the file");
+    // Skipped with a reason: by its lossy name the body could never be read back (that was
+    // the bug: the feed fell back to the summary and the article page answered 500).
+    assert_skipped(&report, "not valid UTF-8");
+    assert!(!site.index().articles().any(|a| a.path.starts_with("posts/caf")));
+    let check = herald::check::Report::from_site(&site).to_text();
+    assert!(
+        check.contains("caf\u{FFFD}-latin1.md: skipped: the path is not valid UTF-8"),
+        "{check}"
+    );
+}
+
+#[test]
+fn a_folder_named_like_an_article() {
+    let (_dir, site, _) =
+        check_one("posts/folder.md/inner.md", b"## Inside a folder named .md\n\nText.\n");
+    assert!(!site.reports().contains_key("posts/folder.md"));
+    assert_eq!(feed_title(&site, "posts/folder.md/inner.md"), "Inside a folder named .md");
+}
