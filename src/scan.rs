@@ -289,7 +289,7 @@ mod tests {
             results,
             [("caf\u{FFFD}-real.md".to_string(), true), ("caf\u{FFFD}.md".to_string(), false)]
         );
-        let err = read_source(&files.iter().find(|f| f.rel == "caf\u{FFFD}.md").unwrap(), 100)
+        let err = read_source(files.iter().find(|f| f.rel == "caf\u{FFFD}.md").unwrap(), 100)
             .unwrap_err();
         assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     }
