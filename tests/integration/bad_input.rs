@@ -51,7 +51,16 @@ pub fn assert_well_formed(name: &str, bytes: &[u8]) {
         panic!("{name}: holds U+{:04X}, which XML 1.0 forbids", c as u32);
     }
     // Character references must name allowed characters too (`&#xD800;` is not well-formed).
+    // CDATA sections hold literal text (`&#` there is not a reference): left out.
+    let mut outside = String::with_capacity(text.len());
     let mut rest = text;
+    while let Some(start) = rest.find("<![CDATA[") {
+        outside.push_str(&rest[..start]);
+        let end = rest[start..].find("]]>").unwrap_or_else(|| panic!("{name}: open CDATA"));
+        rest = &rest[start + end + 3..];
+    }
+    outside.push_str(rest);
+    let mut rest = outside.as_str();
     while let Some(i) = rest.find("&#") {
         let after = &rest[i + 2..];
         let end = after.find(';').unwrap_or_else(|| panic!("{name}: unterminated char ref"));
