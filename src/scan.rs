@@ -193,8 +193,20 @@ fn error_path(e: &ignore::Error) -> Option<String> {
 pub enum ReadError {
     #[error("file is {len} bytes, over the {max}-byte limit (content.max_file_bytes); skipped")]
     TooLarge { len: u64, max: u64 },
+    #[error("the path is not valid UTF-8 (shown as {rel}); links, ids and article pages need a text path, so rename it; skipped")]
+    NotUtf8 { rel: String },
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Read a file the scan listed, like `read`; a file whose path below the root is not UTF-8 is
+/// refused unread. Its `rel` is a lossy copy that names no file on disk, so the body could
+/// never be read back for a feed or an article page by that path.
+pub fn read_source(file: &SourceFile, max: u64) -> Result<Vec<u8>, ReadError> {
+    if !file.abs.ends_with(Path::new(&file.rel)) {
+        return Err(ReadError::NotUtf8 { rel: file.rel.clone() });
+    }
+    read(&file.abs, max)
 }
 
 /// Read a file, never more than `max` bytes: a file that grew past the cap since it was
@@ -271,6 +283,31 @@ mod tests {
         let (files, _) = scan(&rules(dir.path(), &[]));
         let rels: Vec<_> = files.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(rels, ["real.md"]);
+    }
+
+    /// Bug: a file named in Latin-1 (`caf\xe9.md`) became the article `caf\u{FFFD}.md`,
+    /// whose body was then re-read by that lossy name: the feed fell back to the summary and
+    /// `/articles/…` answered 500. It is now refused with a reason.
+    #[cfg(unix)]
+    #[test]
+    fn read_source_refuses_paths_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let r = rules(dir.path(), &[]);
+        let bad = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.md"));
+        std::fs::write(&bad, "## t\n").unwrap();
+        touch(dir.path(), "caf\u{FFFD}-real.md");
+        let (files, _) = scan(&r);
+        let mut results: Vec<(String, bool)> =
+            files.iter().map(|f| (f.rel.clone(), read_source(f, 100).is_ok())).collect();
+        results.sort();
+        assert_eq!(
+            results,
+            [("caf\u{FFFD}-real.md".to_string(), true), ("caf\u{FFFD}.md".to_string(), false)]
+        );
+        let err = read_source(files.iter().find(|f| f.rel == "caf\u{FFFD}.md").unwrap(), 100)
+            .unwrap_err();
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     }
 
     #[test]

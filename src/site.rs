@@ -521,7 +521,7 @@ impl Site {
         let parsed: Vec<(SourceFile, Parsed)> = files
             .into_par_iter()
             .map(|file| {
-                let parsed = match scan::read(&file.abs, max) {
+                let parsed = match scan::read_source(&file, max) {
                     Ok(bytes) => article::parse::parse(&file.rel, &bytes, opts),
                     Err(e) => Parsed::Skipped(e.to_string()),
                 };

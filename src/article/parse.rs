@@ -266,7 +266,21 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         frontmatter::Found::None => {}
     }
     warnings.extend(fm.problems.drain(..).map(Warning::new));
-    let fm_title = fm.title.take().map(|t| collapse_whitespace(&strip_wiki(&t)));
+    // Front matter escapes (`"\a"`, `"\x01"`) and character references in a heading (`&#x1;`)
+    // can make characters XML forbids that `decode` never saw in the raw text.
+    let mut forbidden = 0usize;
+    for field in fm.categories.iter_mut().chain(&mut fm.tags) {
+        forbidden += strip_forbidden(field);
+    }
+    fm.categories.retain(|c| !c.trim().is_empty());
+    for field in [&mut fm.author, &mut fm.summary, &mut fm.id, &mut fm.source].into_iter().flatten()
+    {
+        forbidden += strip_forbidden(field);
+    }
+    let fm_title = fm.title.take().map(|mut t| {
+        forbidden += strip_forbidden(&mut t);
+        collapse_whitespace(&strip_wiki(&t))
+    });
 
     // Navigation header.
     let mut nav = false;
@@ -296,7 +310,12 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
     let mut heading: Option<String> = None;
     if let Some(line) = next_nonblank(text, pos) {
         if let Some((level, content)) = atx_heading(line.text) {
-            let plain = inline_plain(content);
+            let mut plain = inline_plain(content);
+            let n = strip_forbidden(&mut plain);
+            if n > 0 {
+                forbidden += n;
+                plain = collapse_whitespace(&plain);
+            }
             if level <= 2 && fm_title.as_ref().is_none_or(|t| *t == plain) {
                 heading = Some(plain);
                 pos = line.next;
@@ -433,21 +452,87 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         (None, Some(url)) => Identity::Source(url.clone()),
         (None, None) => Identity::Path,
     };
+    // The summary and the tag line went through Markdown too (`&#x1;` in the text).
+    let mut tags = std::mem::take(&mut fm.tags);
+    let mut author = fm.author.take().or(tag.author.take());
+    for field in categories.iter_mut().chain(&mut tags).chain(&mut author) {
+        let n = strip_forbidden(field);
+        if n > 0 {
+            forbidden += n;
+            *field = collapse_whitespace(field);
+        }
+    }
+    forbidden += strip_forbidden(&mut summary);
+    let n = strip_forbidden(&mut title);
+    if n > 0 {
+        forbidden += n;
+        title = collapse_whitespace(&title);
+        if title.is_empty() {
+            title = file_stem(path).chars().filter(|&c| !is_forbidden(c)).collect();
+        }
+        if title.trim().is_empty() {
+            title = "untitled".into();
+        }
+    }
+    categories.retain(|c| !c.is_empty());
+    dedup_in_order(&mut categories);
+    tags.retain(|t| !t.is_empty());
+    dedup_in_order(&mut tags);
+    author = author.filter(|a| !a.is_empty());
+    if categories.is_empty() {
+        categories = vec![fallback_category(path, opts)];
+    }
+    if forbidden > 0 {
+        warnings.push(Warning::new(format!(
+            "removed {forbidden} control character{} that XML does not allow from the front matter or the title (written as escapes or character references)",
+            if forbidden == 1 { "" } else { "s" }
+        )));
+    }
     Parsed::Article(Box::new(Article {
         path: path.to_string(),
         title,
         categories,
-        tags: std::mem::take(&mut fm.tags),
+        tags,
         published,
         updated,
         source,
-        author: fm.author.take().or(tag.author.take()),
+        author,
         summary,
         identity,
         draft: fm.draft,
         body_offset,
         warnings,
     }))
+}
+
+/// Is `c` a character XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE, U+FFFF)?
+/// Surrogates cannot occur in a `str`.
+fn is_forbidden(c: char) -> bool {
+    ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+}
+
+/// Remove forbidden characters from `s`; returns how many.
+fn strip_forbidden(s: &mut String) -> usize {
+    if !s.chars().any(is_forbidden) {
+        return 0;
+    }
+    let before = s.chars().count();
+    s.retain(|c| !is_forbidden(c));
+    before - s.chars().count()
+}
+
+fn dedup_in_order(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|x| seen.insert(x.clone()));
+}
+
+/// The category of an article that names none: its first folder, else the default.
+fn fallback_category(path: &str, opts: &ParseOptions) -> String {
+    if let Some(folder) = folder_category(path) {
+        return folder.to_string();
+    }
+    let default = opts.default_category.trim();
+    if default.is_empty() { "uncategorized" } else { default }.to_string()
 }
 
 fn file_stem(path: &str) -> &str {

@@ -522,3 +522,34 @@ fn pathological_inputs_finish_quickly() {
     }
     assert!(start.elapsed() < std::time::Duration::from_secs(20), "took {:?}", start.elapsed());
 }
+
+// ---- characters XML forbids that escapes and references make ----
+
+/// Bug: `decode` removes forbidden characters from the raw text, but YAML escapes (`"\a"`,
+/// `"\x01"`) and character references in a heading (`&#x1;`) create them after that, so they
+/// reached `Article::title`, categories (and so feed names and slugs), tags, author and summary.
+#[test]
+fn escapes_and_references_cannot_put_forbidden_characters_into_fields() {
+    let a = article(
+        "posts/x.md",
+        "---\ntitle: \"Bell\\a and\\x1b escape\"\ncategories: [\"Ctl\\x01 Chars\", \"\\x02\"]\ntags: [\"t\\x0c\"]\nauthor: \"Me\\x07\"\nsummary: \"Sum\\x01mary\"\n---\n\nText.\n",
+    );
+    let forbidden = |s: &str| s.chars().any(|c| (c as u32) < 0x20 && !"\t\n\r".contains(c));
+    assert_eq!(a.title, "Bell and escape");
+    assert_eq!(a.categories, ["Ctl Chars"]);
+    assert_eq!(a.tags, ["t"]);
+    assert_eq!(a.author.as_deref(), Some("Me"));
+    assert!(!forbidden(&a.summary), "{:?}", a.summary);
+    assert!(has_warning(&a, "XML does not allow"), "{:?}", a.warnings);
+
+    let h = article("posts/y.md", "## Refs &#x1; and &#x1F; here\n\nText &#x2; more.\n");
+    assert_eq!(h.title, "Refs and here");
+    assert!(!forbidden(&h.summary), "{:?}", h.summary);
+
+    // Only forbidden characters: the title falls back, the category falls back to the folder.
+    let only = article("posts/z.md", "---\ntitle: \"\\x01\"\ncategory: \"\\x02\"\n---\n\nWords.\n");
+    assert_eq!(only.title, "Words.");
+    assert_eq!(only.categories, ["posts"]);
+    let refs = article("posts/w.md", "&#x1;\n");
+    assert!(!forbidden(&refs.title) && !refs.title.is_empty(), "{:?}", refs.title);
+}
