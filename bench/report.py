@@ -59,7 +59,7 @@ if rows:
 rows = [c for c in corpora if vals("update", c, "edit_category_ms", "herald") or vals("update", c, "edit_all_ms", "hugo")]
 if rows:
     out += ["**Update latency** (write returned → served feed shows it; ms, p50 / p99; targets: edit p50 ≤ 15, p99 ≤ 50; burst ≤ 1,000)", "",
-            "| corpus | edit: category feed | edit: `all` | add | delete | burst (feeds) | poll RTT | `hugo server` edit | Hugo ÷ Herald (p50) |",
+            "| corpus | edit: category feed | edit: `all` | add | delete | burst (feeds) | poll RTT | `hugo server` edit | Herald ÷ `hugo server` (p50) |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in rows:
         pp = lambda m, s="herald": f"{f(pct(50, 'update', c, m, s))} / {f(pct(99, 'update', c, m, s))}" if vals('update', c, m, s) else "—"
@@ -67,7 +67,7 @@ if rows:
         out.append(f"| {c} | {pp('edit_category_ms')} | {pp('edit_all_ms')} | {pp('add_ms')} | {pp('delete_ms')}"
                    f" | {f(med('update', c, 'burst_ms', 'herald'), '', 0)} ({f(med('update', c, 'burst_feeds', 'herald'), '', 0)})"
                    f" | {f(med('update', c, 'poll_rtt_ms', 'herald'), '', 2)}"
-                   f" | {pp('edit_all_ms', 'hugo')} | {f(h50 / e50 if h50 and e50 else None, '×', 0)} |")
+                   f" | {pp('edit_all_ms', 'hugo')} | {f(e50 / h50 if h50 and e50 else None, '×', 2)} |")
     out.append("")
 rows = [c for c in corpora if vals("serve", c, "plain_rps", "herald")]
 for c in rows:

@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use herald::article::{self, Article, DateSource, Dated, ParseOptions, Parsed};
 use herald::config::{Overrides, RawConfig};
-use herald::render::encode::Encoded;
+use herald::render::encode::{self, Encoded};
 use herald::render::{self, FeedItem, FeedMeta};
 use herald::site::Site;
 use std::path::{Path, PathBuf};
@@ -138,6 +138,8 @@ fn bench_render(c: &mut Criterion) {
     g.bench_function("gzip_brotli_rss_50", |b| {
         b.iter(|| Encoded::new(black_box(rss.clone()), herald::site::RSS_TYPE, Utc::now()))
     });
+    g.bench_function("gzip_only_rss_50", |b| b.iter(|| encode::gzip(black_box(&rss))));
+    g.bench_function("brotli_only_rss_50", |b| b.iter(|| encode::brotli(black_box(&rss))));
     g.finish();
 }
 
