@@ -83,12 +83,14 @@ for c in rows:
 rows = [c for c in corpora if vals("memory", c, "startup_ms", "herald")]
 if rows:
     out += ["**Memory** of `herald serve` (MiB; targets: steady ≤ 64 at 5,804, ≤ 400 at 100,000, no growth)", "",
-            "| corpus | ready in | RSS after start | peak (VmHWM) | RSS after edits | growth | peak after edits | `hugo server` ready in |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| corpus | ready in | RSS after start (peak) | RSS after the update tests (peak) | RSS after 1,000 more edits (peak) | growth over the 1,000 edits | `hugo server` ready in |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in rows:
         a, b = med("memory", c, "rss_before_edits_mib", "herald"), med("memory", c, "rss_after_edits_mib", "herald")
-        out.append(f"| {c} | {f(med('memory', c, 'startup_ms', 'herald'), ' ms', 0)} | {f(a)} | {f(med('memory', c, 'hwm_before_edits_mib', 'herald'))}"
-                   f" | {f(b)} | {f(b - a if a is not None and b is not None else None, '', 1)} | {f(med('memory', c, 'hwm_after_edits_mib', 'herald'))}"
+        out.append(f"| {c} | {f(med('memory', c, 'startup_ms', 'herald'), ' ms', 0)}"
+                   f" | {f(med('memory', c, 'rss_start_mib', 'herald'))} ({f(med('memory', c, 'hwm_start_mib', 'herald'))})"
+                   f" | {f(a)} ({f(med('memory', c, 'hwm_before_edits_mib', 'herald'))})"
+                   f" | {f(b)} ({f(med('memory', c, 'hwm_after_edits_mib', 'herald'))}) | {f(b - a if a is not None and b is not None else None, '', 1)}"
                    f" | {f(med('memory', c, 'startup_ms', 'hugo'), ' ms', 0)} |")
     out.append("")
 print("\n".join(out))

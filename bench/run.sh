@@ -76,6 +76,9 @@ cat >"$work/herald.toml" <<TOML
 title = "Herald"
 [content]
 root = "."
+# The corpora are not git checkouts (dates come from the tag line, file name or mtime); with
+# BENCH_WORK inside this checkout Herald would otherwise read this repository's history.
+git_dates = false
 TOML
 
 now_ns() { date +%s%N; }

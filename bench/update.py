@@ -131,6 +131,9 @@ def herald():
             name = html.unescape(re.search(r"<channel>\s*<title>([^<]*)</title>", body).group(1))
             feeds[f[:-4]] = (name.split(": ", 1)[-1], paths_of(body))
     slug_of = {p: s for s, (_, ps) in feeds.items() for p in ps}
+    rss, hwm = memory()  # steady state after start (run.sh waits 2 s after /healthz answers)
+    record("memory", "rss_start_mib", "herald", 0, rss)
+    record("memory", "hwm_start_mib", "herald", 0, hwm)
     all_feed = Feed("/feeds/all.rss")
     record("update", "poll_rtt_ms", "herald", 0, poll_rtt(all_feed) * 1000)
     titled = lambda p: title_re.search(open(os.path.join(content, p), encoding="utf-8", errors="replace").read(4096))
