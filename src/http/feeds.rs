@@ -149,11 +149,7 @@ pub(crate) fn serve_encoded(
         ))
         .insert_header((
             header::CACHE_CONTROL,
-            if doc.immutable {
-                IMMUTABLE.to_string()
-            } else {
-                format!("public, max-age={}", state.max_age.as_secs())
-            },
+            if doc.immutable { IMMUTABLE.to_string() } else { super::cache_control(state.max_age) },
         ))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));

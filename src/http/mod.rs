@@ -29,6 +29,15 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use std::time::Duration;
 
 /// What the handlers read. Registered by the caller as `web::Data<AppState>`.
+/// `Cache-Control` of feeds and pages. Feeds change at a fixed URL, so: a short `max-age`, never
+/// `immutable`; a shared cache may serve a stale copy while it revalidates for as long again
+/// (`stale-while-revalidate`, RFC 5861), and for a day while no Herald answers
+/// (`stale-if-error`) — what lets a cache in front ride out a replica's restart.
+pub fn cache_control(max_age: std::time::Duration) -> String {
+    let n = max_age.as_secs();
+    format!("public, max-age={n}, stale-while-revalidate={n}, stale-if-error=86400")
+}
+
 pub struct AppState {
     /// The published snapshot; each request loads it once, so it sees one consistent set.
     pub snapshot: std::sync::Arc<arc_swap::ArcSwap<crate::publish::Snapshot>>,

@@ -468,7 +468,7 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
         }
     };
     const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-    const NORMAL: &str = "public, max-age=300";
+    const NORMAL: &str = "public, max-age=300, stale-while-revalidate=300, stale-if-error=86400";
     for (path, cache, ctype) in [
         ("/feeds/all/archive/1.atom", IMMUTABLE, "application/atom+xml; charset=utf-8"),
         ("/feeds/all/archive/2.rss", IMMUTABLE, "application/rss+xml; charset=utf-8"),

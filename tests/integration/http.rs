@@ -222,7 +222,10 @@ async fn feed_200_has_every_header() {
     assert_eq!(h(&hs, "content-type"), Some(RSS));
     assert_eq!(h(&hs, "etag"), Some(d.identity.etag.as_str()));
     assert_eq!(h(&hs, "last-modified"), Some("Fri, 15 Jan 2021 08:30:00 GMT"));
-    assert_eq!(h(&hs, "cache-control"), Some("public, max-age=300"));
+    assert_eq!(
+        h(&hs, "cache-control"),
+        Some("public, max-age=300, stale-while-revalidate=300, stale-if-error=86400")
+    );
     assert_eq!(h(&hs, "vary"), Some("Accept-Encoding"));
     assert_eq!(h(&hs, "content-encoding"), None);
     assert_eq!(h(&hs, "x-content-type-options"), Some("nosniff"));
@@ -250,7 +253,10 @@ async fn if_none_match_gives_304() {
         assert!(body.is_empty());
         assert_eq!(h(&hs, "etag"), Some(etag));
         assert_eq!(h(&hs, "vary"), Some("Accept-Encoding"));
-        assert_eq!(h(&hs, "cache-control"), Some("public, max-age=300"));
+        assert_eq!(
+            h(&hs, "cache-control"),
+            Some("public, max-age=300, stale-while-revalidate=300, stale-if-error=86400")
+        );
         assert_eq!(h(&hs, "last-modified"), Some("Fri, 15 Jan 2021 08:30:00 GMT"));
         assert_eq!(h(&hs, "access-control-allow-origin"), Some("*"));
         assert_eq!(h(&hs, "access-control-expose-headers"), Some("ETag, Last-Modified"));
@@ -540,7 +546,10 @@ async fn index_page_served_with_caching() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h(&hs, "content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(h(&hs, "content-encoding"), Some("gzip"));
-    assert_eq!(h(&hs, "cache-control"), Some("public, max-age=300"));
+    assert_eq!(
+        h(&hs, "cache-control"),
+        Some("public, max-age=300, stale-while-revalidate=300, stale-if-error=86400")
+    );
     assert_eq!(h(&hs, "vary"), Some("Accept-Encoding"));
     let html = String::from_utf8(gunzip(&body)).unwrap();
     assert!(html.contains("http://feeds.example/feeds/all.atom"));
@@ -571,7 +580,10 @@ async fn article_pages() {
     let (status, hs, body) = srv.get("/articles/gnews/2021/01/740024.md", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h(&hs, "content-type"), Some("text/html; charset=utf-8"));
-    assert_eq!(h(&hs, "cache-control"), Some("public, max-age=300"));
+    assert_eq!(
+        h(&hs, "cache-control"),
+        Some("public, max-age=300, stale-while-revalidate=300, stale-if-error=86400")
+    );
     let html = String::from_utf8(body).unwrap();
     assert!(html.contains("<h1>Hello &lt;world&gt;</h1>"), "{html}");
     assert!(html.contains("<p>Body of gnews/2021/01/740024.md</p>"));
