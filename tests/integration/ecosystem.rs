@@ -558,3 +558,24 @@ fn check_json_through_the_binary() {
         .expect("the skipped file is a problem");
     assert!(problem["message"].as_str().unwrap().starts_with("skipped"));
 }
+
+#[test]
+fn archive_pages_carry_summaries_but_no_bodies_and_live_feeds_carry_bodies() {
+    let dir = archive_site(12);
+    let out = tempfile::tempdir().unwrap();
+    let site = Site::build(archive_config(dir.path(), out.path())).unwrap();
+    let page = parse_feed(doc(&site, "all/archive/1.atom"));
+    assert_eq!(page.entries.len(), 5);
+    for e in &page.entries {
+        assert!(e.content.is_none(), "an archive entry has no body");
+        assert!(e.summary.as_ref().is_some_and(|s| s.content.contains("Body of article")));
+    }
+    let rss = String::from_utf8_lossy(doc(&site, "all/archive/1.rss")).into_owned();
+    assert!(!rss.contains("content:encoded>"), "no content:encoded on archive pages");
+    let live = parse_feed(doc(&site, "all.atom"));
+    assert!(live.entries.iter().all(|e| e
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_ref())
+        .is_some_and(|b| b.contains("<em>emphasis</em>"))));
+}
