@@ -787,7 +787,7 @@ impl Site {
             .map(|(path, (article, live))| {
                 let html = self.bodies.html(article).unwrap_or_else(|e| {
                     tracing::warn!("{e}; the feed shows the summary instead");
-                    html_escape(&article.summary)
+                    render::html_escape(&article.summary)
                 });
                 (path.to_string(), Arc::from(html), live)
             })
@@ -994,8 +994,4 @@ impl Site {
     pub fn content_root(&self) -> &Path {
         &self.cfg.content.root
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -19,21 +19,7 @@ const STYLE: &str = include_str!("assets/page.css");
 /// Filter box and copy buttons (progressive enhancement, inline: no external request).
 const SCRIPT: &str = include_str!("assets/page.js");
 
-/// Escape text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::render::html_escape as escape;
 
 fn iso_date(at: Option<DateTime<Utc>>) -> Option<(String, String)> {
     at.map(|at| (at.format("%Y-%m-%dT%H:%M:%SZ").to_string(), at.format("%Y-%m-%d").to_string()))

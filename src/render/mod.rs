@@ -94,6 +94,22 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{FFFC}' | '\u{10000}'..)
 }
 
+/// Escape text for HTML element content and quoted attribute values (feeds' HTML, pages).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `s` without the characters XML 1.0 forbids, so every document we write is well-formed
 /// whatever the Markdown contained (a stray `\u{0}` or form feed would otherwise make the whole
 /// feed unreadable to a strict parser). Also without DEL and the C1 controls, which XML 1.0

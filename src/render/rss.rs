@@ -42,29 +42,13 @@ fn is_permalink(id: &str, link: &str) -> bool {
     (lower.starts_with("http://") || lower.starts_with("https://")) && id == link
 }
 
-/// Minimal HTML attribute/text escaping for the source footer.
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The `content:encoded` body: the article HTML plus, when the source is known, a footer
 /// linking to it.
 pub fn content_with_source(content_html: &str, source: Option<&str>) -> String {
     match source {
         None => clean(content_html),
         Some(url) => {
-            let url = html_escape(url);
+            let url = super::html_escape(url);
             clean(&format!("{content_html}\n<p>Source: <a href=\"{url}\">{url}</a></p>"))
         }
     }
@@ -80,7 +64,7 @@ pub fn description(summary: &str, content_html: &str) -> String {
     if summary.is_empty() {
         clean(content_html)
     } else {
-        clean(&html_escape(summary))
+        clean(&super::html_escape(summary))
     }
 }
 
