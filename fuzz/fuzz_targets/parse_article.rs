@@ -56,7 +56,9 @@ fuzz_target!(|data: &[u8]| {
     let id = "tag:example.org,2026:path/x";
     let link = "https://example.org/articles/x";
     let item = FeedItem { article: &article, id, link, content_html: &html };
-    let want_title = xml_clean(&article.title);
+    // The renderer drops more than XML forbids (C1 controls, U+FFFD), which can leave a space at
+    // an edge; the `rss` crate trims text when it reads it back.
+    let want_title = xml_clean(&article.title).trim().to_string();
 
     let rss_bytes = rss_render::render(&meta, &[item]);
     let channel = rss::Channel::read_from(&rss_bytes[..]).expect("RSS reads back");
@@ -67,6 +69,6 @@ fuzz_target!(|data: &[u8]| {
     let atom_bytes = atom::render(&meta, &[item]);
     let feed = atom_syndication::Feed::read_from(&atom_bytes[..]).expect("Atom reads back");
     assert_eq!(feed.entries().len(), 1);
-    assert_eq!(feed.entries()[0].title().as_str(), want_title, "Atom title");
+    assert_eq!(feed.entries()[0].title().as_str().trim(), want_title, "Atom title");
     assert_eq!(feed.entries()[0].id(), id);
 });
