@@ -28,7 +28,9 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
+  # nginx and the replicas may still be writing their logs for a moment.
+  for _ in 1 2 3 4 5; do rm -rf "$work" 2>/dev/null && break; sleep 0.5; done
+  return 0
 }
 trap cleanup EXIT
 fail() { echo "deploy check: FAILED: $*" >&2; exit 1; }
