@@ -7,7 +7,7 @@
 use crate::article::Article;
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Sort key of a list: newest published first, then by path so ties are deterministic.
@@ -30,7 +30,8 @@ pub struct Index {
     by_category: BTreeMap<String, BTreeSet<Key>>,
     /// Source link → paths of the articles that carry it. A link carried by one article only
     /// is that article's identity; a shared one (placeholder links) is not.
-    sources: HashMap<String, BTreeSet<String>>,
+    /// (FxHash: looked up once per article of a feed on every rebuild, see `Site::plan`.)
+    sources: rustc_hash::FxHashMap<String, BTreeSet<String>>,
     dirty: Dirty,
     /// Lists that changed anywhere (not only in their newest `feed_len`): the archive pages
     /// cover every article, so they look at these.
