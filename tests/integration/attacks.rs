@@ -1,7 +1,7 @@
 //! Attacks: hostile paths, headers, methods and slow clients against the real server
 //! (127.0.0.1, port 0), spoken to byte for byte over `std::net::TcpStream`.
 
-use crate::faults::{raw, well_formed};
+use crate::faults::well_formed;
 use crate::support::*;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1321,13 +1321,8 @@ mod served {
     use std::time::{Duration, Instant};
 
     fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
-        actix_web::rt::System::new().block_on(async {
-            let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
-            let mut response =
-                client.get(format!("http://{addr}{path}")).send().await.expect("request");
-            let body = response.body().limit(64 * 1024 * 1024).await.expect("body");
-            (response.status().as_u16(), body.to_vec())
-        })
+        let r = raw::get(addr, path);
+        (r.status, r.body)
     }
 
     fn eventually(addr: std::net::SocketAddr, path: &str, check: impl Fn(u16, &[u8]) -> bool) {

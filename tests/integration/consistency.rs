@@ -6,7 +6,7 @@
 //! (default 2000 steps, at most 600 s) sets `HERALD_REPLAY_STEPS` / `HERALD_REPLAY_SECONDS`
 //! and runs `under_load_every_response_is_whole_current_and_never_mixed` in release mode.
 
-use crate::faults::{cold_build, etag_of, raw, settle, well_formed};
+use crate::faults::{cold_build, etag_of, settle, well_formed};
 use crate::support::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,6 @@
 use crate::support::*;
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 
@@ -21,25 +20,13 @@ impl Answer {
 }
 
 fn get(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
-    actix_web::rt::System::new().block_on(async {
-        let client = awc::Client::builder().timeout(Duration::from_secs(20)).finish();
-        let mut req = client.get(format!("http://{addr}{path}"));
-        for (k, v) in headers {
-            req = req.insert_header((*k, *v));
-        }
-        let mut response = req.send().await.expect("request");
-        let body = response.body().limit(16 * 1024 * 1024).await.expect("body");
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect();
-        Answer {
-            status: response.status().as_u16(),
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
-    })
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let r = raw::get_with(addr, path, &extra).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    Answer {
+        status: r.status,
+        headers: r.headers.into_iter().collect(),
+        body: String::from_utf8_lossy(&r.body).into_owned(),
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {

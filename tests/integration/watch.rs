@@ -6,13 +6,8 @@ use std::time::{Duration, Instant};
 
 /// GET `path` from the running server; `(status, body)`.
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    actix_web::rt::System::new().block_on(async {
-        let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
-        let mut response =
-            client.get(format!("http://{addr}{path}")).send().await.expect("request");
-        let body = response.body().limit(16 * 1024 * 1024).await.expect("body");
-        (response.status().as_u16(), String::from_utf8_lossy(&body).into_owned())
-    })
+    let r = raw::get(addr, path);
+    (r.status, String::from_utf8_lossy(&r.body).into_owned())
 }
 
 /// Poll until `check` holds for the served `path` (30 s at most, then fail with the last body).
