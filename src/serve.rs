@@ -86,7 +86,7 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     let state = actix_web::web::Data::new(AppState {
         snapshot: current.clone(),
         articles: Arc::new(site.bodies()),
-        max_age: cfg.server.max_age,
+        cache_control: http::cache_control(cfg.server.max_age),
         site_title: cfg.site.title.clone(),
         base_url: cfg.site.base_url.clone(),
     });

@@ -53,7 +53,7 @@ fn fixture() -> Fixture {
     let state = web::Data::new(AppState {
         snapshot: Arc::new(arc_swap::ArcSwap::new(snapshot.clone())),
         articles: Arc::new(site.bodies()),
-        max_age: std::time::Duration::from_secs(300),
+        cache_control: herald::http::cache_control(std::time::Duration::from_secs(300)),
         site_title: "Fuzz".into(),
         base_url: cfg.site.base_url.clone(),
     });

@@ -34,7 +34,7 @@ pub(crate) async fn article(req: HttpRequest, state: web::Data<AppState>) -> Htt
     };
     let mut res = HttpResponse::build(status);
     res.insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, super::cache_control(state.max_age)))
+        .insert_header((header::CACHE_CONTROL, state.cache_control.clone()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if status == StatusCode::NOT_MODIFIED {
         return res.finish();

@@ -3,7 +3,7 @@
 use super::{conditional, decode_path, feed_url, AppState, FEED_METHODS};
 use crate::publish::Snapshot;
 use crate::render::encode::Encoded;
-use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::borrow::Cow;
@@ -143,13 +143,14 @@ pub(crate) fn serve_encoded(
     let mut res = HttpResponse::build(status);
     // Validators and caching metadata: identical on 200 and 304 (RFC 9110 §15.4.5).
     res.insert_header((header::ETAG, rep.etag.as_str()))
-        .insert_header((
-            header::LAST_MODIFIED,
-            HttpDate::from(conditional::to_system_time(doc.last_modified)),
-        ))
+        .insert_header((header::LAST_MODIFIED, doc.last_modified_header.clone()))
         .insert_header((
             header::CACHE_CONTROL,
-            if doc.immutable { IMMUTABLE.to_string() } else { super::cache_control(state.max_age) },
+            if doc.immutable {
+                HeaderValue::from_static(IMMUTABLE)
+            } else {
+                state.cache_control.clone()
+            },
         ))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));

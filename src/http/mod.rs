@@ -28,23 +28,27 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use std::time::Duration;
 
-/// What the handlers read. Registered by the caller as `web::Data<AppState>`.
 /// `Cache-Control` of feeds and pages. Feeds change at a fixed URL, so: a short `max-age`, never
 /// `immutable`; a shared cache may serve a stale copy while it revalidates for as long again
 /// (`stale-while-revalidate`, RFC 5861), and for a day while no Herald answers
-/// (`stale-if-error`) — what lets a cache in front ride out a replica's restart.
-pub fn cache_control(max_age: std::time::Duration) -> String {
+/// (`stale-if-error`) — what lets a cache in front ride out a replica's restart. Computed once,
+/// when the state is made, not per request.
+pub fn cache_control(max_age: std::time::Duration) -> HeaderValue {
     let n = max_age.as_secs();
-    format!("public, max-age={n}, stale-while-revalidate={n}, stale-if-error=86400")
+    HeaderValue::try_from(format!(
+        "public, max-age={n}, stale-while-revalidate={n}, stale-if-error=86400"
+    ))
+    .expect("digits and ASCII letters make a valid header value")
 }
 
+/// What the handlers read. Registered by the caller as `web::Data<AppState>`.
 pub struct AppState {
     /// The published snapshot; each request loads it once, so it sees one consistent set.
     pub snapshot: std::sync::Arc<arc_swap::ArcSwap<crate::publish::Snapshot>>,
     /// Renders article bodies for `/articles/{path}`.
     pub articles: std::sync::Arc<dyn crate::publish::ArticleSource>,
-    /// `Cache-Control: public, max-age=N` for feeds and pages.
-    pub max_age: std::time::Duration,
+    /// `Cache-Control` of feeds and pages: [`cache_control`] of `server.max_age_seconds`.
+    pub cache_control: HeaderValue,
     pub site_title: String,
     /// Absolute base URL, no trailing slash (may be empty: links are then root-relative).
     pub base_url: String,

@@ -15,6 +15,7 @@
 //! mtime 0, OS byte 255, no file name; brotli single-threaded), so tags are stable across runs
 //! and machines running the same build.
 
+use actix_web::http::header::{HeaderValue, HttpDate};
 use actix_web::web::Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::io::Write;
@@ -57,6 +58,8 @@ pub struct Encoded {
     br: OnceLock<Representation>,
     /// `Last-Modified`: the feed's updated time (whole seconds).
     pub last_modified: DateTime<Utc>,
+    /// The same as an HTTP-date header value, formatted once per render, not per request.
+    pub last_modified_header: HeaderValue,
     /// A complete archive page (RFC 5005): adding articles never changes it, so it is served
     /// with `Cache-Control: public, max-age=31536000, immutable`.
     pub immutable: bool,
@@ -74,6 +77,14 @@ impl PartialEq for Encoded {
 }
 
 impl Eq for Encoded {}
+
+/// An HTTP-date (RFC 9110 §5.6.7) header value; dates before the epoch become the epoch.
+fn http_date(at: DateTime<Utc>) -> HeaderValue {
+    let secs = u64::try_from(at.timestamp()).unwrap_or(0);
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    HeaderValue::try_from(HttpDate::from(time).to_string())
+        .expect("an HTTP-date is a valid header value")
+}
 
 /// gzip with a fixed header (mtime 0, OS 255, no name), so the bytes depend only on `body`.
 pub fn gzip(body: &[u8]) -> Vec<u8> {
@@ -113,6 +124,7 @@ impl Encoded {
             gzip: OnceLock::new(),
             br: OnceLock::new(),
             last_modified: last_modified.trunc_subsecs(0),
+            last_modified_header: http_date(last_modified),
             immutable: false,
         }
     }

@@ -438,7 +438,7 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
     let state = actix_web::web::Data::new(herald::http::AppState {
         snapshot: Arc::new(ArcSwap::from_pointee(herald::serve::snapshot(&site))),
         articles: Arc::new(site.bodies()),
-        max_age: Duration::from_secs(300),
+        cache_control: herald::http::cache_control(Duration::from_secs(300)),
         site_title: "Test".into(),
         base_url: cfg.site.base_url.clone(),
     });

@@ -127,7 +127,7 @@ fn state(with_index: bool) -> web::Data<AppState> {
     web::Data::new(AppState {
         snapshot: Arc::new(ArcSwap::from_pointee(snapshot(with_index))),
         articles: Arc::new(Bodies),
-        max_age: Duration::from_secs(300),
+        cache_control: herald::http::cache_control(Duration::from_secs(300)),
         site_title: "Herald test".into(),
         base_url: "http://feeds.example".into(),
     })
