@@ -114,8 +114,10 @@ struct Job {
     fingerprint: [u8; 32],
 }
 
-/// Characters kept as they are in a path segment and in a tag URI's specific part.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// Characters kept as they are in a path segment and in a tag URI's specific part: RFC 3986
+/// unreserved characters; everything else is percent-encoded.
+pub(crate) const SEGMENT: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Percent-encode each `/`-separated segment of a path (Chinese names stay readable in
 /// browsers, which decode them for display).

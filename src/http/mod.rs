@@ -25,7 +25,6 @@ pub mod pages;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use std::time::Duration;
 
 /// `Cache-Control` of feeds and pages. Feeds change at a fixed URL, so: a short `max-age`, never
@@ -59,9 +58,7 @@ const FEED_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Methods the page resources answer.
 const PAGE_METHODS: &str = "GET, HEAD";
 
-/// Characters escaped in a URL path segment: everything but RFC 3986 unreserved characters.
-pub(crate) const SEGMENT: &AsciiSet =
-    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub(crate) use crate::site::SEGMENT;
 
 /// The single route table, shared by the production server and the tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -49,11 +49,7 @@ pub fn category_url(base_url: &str, slug: &str) -> String {
 
 /// `{base_url}/articles/{path}`, each segment percent-encoded.
 pub fn article_url(base_url: &str, path: &str) -> String {
-    let path: Vec<String> = path
-        .split('/')
-        .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
-        .collect();
-    format!("{base_url}/articles/{}", path.join("/"))
+    format!("{base_url}/articles/{}", crate::site::encode_path(path))
 }
 
 /// The documents of one feed that exist: `(label, file, MIME type)`, RSS first. JSON Feed is
@@ -468,19 +464,15 @@ pub fn article_page(
     }
     out.push_str("</p>\n");
     out.push_str(body_html);
-    let path: Vec<String> = article
-        .path
-        .split('/')
-        .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
-        .collect();
     let _ = write!(
         out,
         "\n</article>\n</main>\n<footer><a href=\"{}/\">All feeds</a> · <span>{}</span></footer>\n</body>\n</html>\n",
         escape(base_url),
-        escape(&path.join("/")),
+        escape(&crate::site::encode_path(&article.path)),
     );
     out
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
