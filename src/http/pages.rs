@@ -210,6 +210,13 @@ pub fn index_page(snapshot: &Snapshot, site_title: &str, base_url: &str) -> Stri
     for f in listing {
         alternates(&mut out, snapshot, f, base_url);
     }
+    // OPML autodiscovery (the `outline` relation readers and browser extensions look for):
+    // subscribe to every feed at once.
+    let _ = writeln!(
+        out,
+        "<link rel=\"outline\" type=\"text/x-opml\" title=\"Every feed (OPML)\" href=\"{}\">",
+        escape(&feed_url(base_url, "index.opml"))
+    );
     let _ = write!(
         out,
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
@@ -539,6 +546,11 @@ mod tests {
         ));
         assert!(html.contains("type=\"application/atom+xml\" title=\"All articles (Atom)\" href=\"https://example.org/feeds/all.atom\""));
         assert!(html.contains("<a href=\"https://example.org/feeds/index.opml\">"));
+        // OPML autodiscovery, in the head.
+        let outline = html
+            .find("<link rel=\"outline\" type=\"text/x-opml\" title=\"Every feed (OPML)\" href=\"https://example.org/feeds/index.opml\">")
+            .expect("the OPML is announced");
+        assert!(outline < html.find("</head>").unwrap());
         assert!(html.contains("<time datetime=\"2021-01-02T03:04:05Z\">2021-01-02</time>"));
         // Non-ASCII slugs are percent-encoded in links.
         assert!(html.contains("https://example.org/feeds/%E5%96%9C"));
