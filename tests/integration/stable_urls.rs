@@ -152,6 +152,25 @@ fn a_renamed_folder_redirects_a_deleted_category_is_gone_and_both_survive_a_rest
     running.stop().unwrap();
 }
 
+/// A rename that reaches Herald as a delete, then (in a later rebuild) an add: the old slug
+/// is 410 in between and becomes a redirect once the articles are back under a new name.
+#[test]
+fn a_rename_seen_as_a_delete_then_an_add_ends_as_a_redirect() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let root = content.path();
+    let running = herald::serve::start(config(root, out.path())).unwrap();
+    let addr = running.addr;
+    let aside = tempfile::tempdir().unwrap();
+    copy_tree(&root.join("talks"), aside.path());
+    std::fs::remove_dir_all(root.join("talks")).unwrap();
+    eventually_status(addr, "/feeds/talks.rss", 410);
+    copy_tree(aside.path(), &root.join("lectures"));
+    eventually_status(addr, "/feeds/talks.rss", 301);
+    assert_moved(addr, "/feeds/talks.rss", "/feeds/lectures.rss");
+    running.stop().unwrap();
+}
+
 #[test]
 fn a_front_matter_rename_redirects_to_the_new_category() {
     let content = copy_fixture("mixed");
