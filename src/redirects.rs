@@ -92,8 +92,14 @@ struct StateFile {
     categories: BTreeMap<String, Category>,
 }
 
+/// A slug as Herald can have served it. Not `slugify(s) == s`: lower-casing is not
+/// idempotent for every script (`İ` lower-cases to `i` and a combining dot, which `slugify`
+/// drops), and a record must never be refused for a slug Herald itself made.
 fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s != "all" && crate::slug::slugify(s) == s
+    !s.is_empty()
+        && s != "all"
+        && !matches!(s, "." | "..")
+        && !s.chars().any(|c| c == '/' || c.is_control() || c.is_whitespace())
 }
 
 impl Record {
@@ -348,6 +354,10 @@ pub struct Tracker {
     record: Record,
     /// The file's bytes as last read or written (write only when they change).
     saved: Option<Vec<u8>>,
+    /// Whether the file has been read (on the first update).
+    loaded: bool,
+    /// The file could not be read: never overwrite it.
+    read_only: bool,
     table: Arc<Table>,
     warnings: Vec<String>,
     /// Category names at the last update: the unresolved categories are looked for again
@@ -356,16 +366,36 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// The record in `out`, or a new one when there is none; a file that cannot be used is
-    /// set aside as `.herald-slugs.corrupt` with a warning.
-    pub fn load(out: &Path) -> Tracker {
-        let path = out.join(STATE_FILE);
-        let (record, saved) = match std::fs::read(&path) {
+    /// The tracker of the record in `out`. The file is read on the first update, so a
+    /// Herald that never renders (`herald check`) never touches it.
+    pub fn new(out: &Path) -> Tracker {
+        Tracker {
+            path: out.join(STATE_FILE),
+            record: Record::default(),
+            saved: None,
+            loaded: false,
+            read_only: false,
+            table: Arc::default(),
+            warnings: Vec::new(),
+            names: BTreeSet::new(),
+        }
+    }
+
+    /// Read the record, or start a new one when there is none; a file that cannot be used
+    /// is set aside as `.herald-slugs.corrupt` with a warning. One that cannot be read at
+    /// all (permissions, I/O error) is left as it is and not overwritten: it may be fine.
+    fn read(&mut self) {
+        self.loaded = true;
+        let path = &self.path;
+        match std::fs::read(path) {
             Ok(bytes) => match Record::decode(&bytes) {
-                Ok(record) => (record, Some(bytes)),
+                Ok(record) => {
+                    self.record = record;
+                    self.saved = Some(bytes);
+                }
                 Err(reason) => {
-                    let aside = out.join(format!("{STATE_FILE}.corrupt"));
-                    let kept = std::fs::rename(&path, &aside).is_ok();
+                    let aside = path.with_file_name(format!("{STATE_FILE}.corrupt"));
+                    let kept = std::fs::rename(path, &aside).is_ok();
                     tracing::warn!(
                         "ignoring {}: {reason}; starting a new record of served slugs{}",
                         path.display(),
@@ -375,25 +405,16 @@ impl Tracker {
                             String::new()
                         }
                     );
-                    (Record::default(), None)
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Record::default(), None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 tracing::warn!(
-                    "cannot read {}: {e}; starting a new record of served slugs",
+                    "cannot read {}: {e}; old feed URLs are answered from a record kept in memory, and the file is left as it is",
                     path.display()
                 );
-                (Record::default(), None)
+                self.read_only = true;
             }
-        };
-        Tracker {
-            path,
-            record,
-            saved,
-            table: Arc::default(),
-            warnings: Vec::new(),
-            names: BTreeSet::new(),
         }
     }
 
@@ -415,6 +436,9 @@ impl Tracker {
         index: &Index,
         aliases: &BTreeMap<String, String>,
     ) {
+        if !self.loaded {
+            self.read();
+        }
         let mut wanted: BTreeSet<&str> = touched.into_iter().map(String::as_str).collect();
         // Categories the record has no sample of (a new record, or one from before).
         for name in served.keys() {
@@ -452,7 +476,7 @@ impl Tracker {
     /// Write the record when it changed; a failure is logged and retried on the next update.
     fn save(&mut self) {
         let bytes = self.record.encode();
-        if self.saved.as_ref() == Some(&bytes) {
+        if self.read_only || self.saved.as_ref() == Some(&bytes) {
             return;
         }
         let written = self
@@ -473,6 +497,86 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn article(path: &str, title: &str, category: &str) -> Article {
+        Article {
+            path: path.into(),
+            title: title.into(),
+            categories: vec![category.into()],
+            tags: vec![],
+            published: None,
+            updated: None,
+            source: None,
+            author: None,
+            summary: String::new(),
+            identity: crate::article::Identity::Path,
+            draft: false,
+            body_offset: 0,
+            warnings: vec![],
+        }
+    }
+
+    /// Update `tracker` as a render of `index` would: every category touched.
+    fn render(tracker: &mut Tracker, index: &Index, aliases: &BTreeMap<String, String>) {
+        let names: Vec<String> = index.categories().map(|(n, _)| n.to_string()).collect();
+        let served = crate::slug::assign(names.iter().map(String::as_str), &BTreeMap::new());
+        tracker.update(&served, &names, index, aliases);
+    }
+
+    #[test]
+    fn the_tracker_records_a_move_and_a_restart_reads_it_back() {
+        let out = tempfile::tempdir().unwrap();
+        let mut index = Index::new(10);
+        for i in 0..3 {
+            index.insert(Arc::new(article(&format!("talks/{i}.md"), &format!("T{i}"), "talks")));
+        }
+        let mut tracker = Tracker::new(out.path());
+        assert!(
+            !out.path().join(STATE_FILE).exists(),
+            "nothing is read or written before a render"
+        );
+        render(&mut tracker, &index, &BTreeMap::new());
+        assert!(tracker.table().is_empty());
+        let first = std::fs::read(out.path().join(STATE_FILE)).unwrap();
+        assert_eq!(Record::decode(&first).unwrap(), *tracker.record());
+
+        for i in 0..3 {
+            index.remove(&format!("talks/{i}.md"));
+            index.insert(Arc::new(article(
+                &format!("lectures/{i}.md"),
+                &format!("T{i}"),
+                "lectures",
+            )));
+        }
+        render(&mut tracker, &index, &BTreeMap::new());
+        assert_eq!(tracker.table().get("talks"), Some(&Answer::Moved("lectures".into())));
+
+        let mut restarted = Tracker::new(out.path());
+        render(&mut restarted, &index, &BTreeMap::new());
+        assert_eq!(restarted.table(), tracker.table());
+        assert_eq!(restarted.record(), tracker.record());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_set_aside_and_an_unreadable_one_left_alone() {
+        let mut index = Index::new(10);
+        index.insert(Arc::new(article("a/1.md", "One", "a")));
+        let out = tempfile::tempdir().unwrap();
+        std::fs::write(out.path().join(STATE_FILE), "not json").unwrap();
+        let mut tracker = Tracker::new(out.path());
+        render(&mut tracker, &index, &BTreeMap::new());
+        let aside = out.path().join(format!("{STATE_FILE}.corrupt"));
+        assert_eq!(std::fs::read_to_string(aside).unwrap(), "not json");
+        assert!(Record::decode(&std::fs::read(out.path().join(STATE_FILE)).unwrap()).is_ok());
+
+        // A folder where the file should be cannot be read: kept, not replaced.
+        let out = tempfile::tempdir().unwrap();
+        std::fs::create_dir(out.path().join(STATE_FILE)).unwrap();
+        let mut tracker = Tracker::new(out.path());
+        render(&mut tracker, &index, &BTreeMap::new());
+        assert!(out.path().join(STATE_FILE).is_dir());
+        assert_eq!(tracker.record().slugs.get("a").map(String::as_str), Some("a"));
+    }
 
     fn served(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect()
@@ -620,7 +724,14 @@ mod tests {
 
     #[test]
     fn the_file_round_trips_and_bad_files_are_refused_with_a_reason() {
-        let mut record = record_of(&[("新闻", "新闻", vec![3, 1 << 60]), ("B", "b", vec![])]);
+        // `slugify("İ")` is "i̇" (with a combining dot), and `slugify` of that is "i".
+        let turkish = crate::slug::slugify("İstanbul");
+        assert_ne!(crate::slug::slugify(&turkish), turkish, "the case the check allows for");
+        let mut record = record_of(&[
+            ("新闻", "新闻", vec![3, 1 << 60]),
+            ("B", "b", vec![]),
+            ("İstanbul", &turkish, vec![5]),
+        ]);
         record.categories.get_mut("新闻").unwrap().moved_to = Some("B".into());
         let bytes = record.encode();
         assert_eq!(Record::decode(&bytes).unwrap(), record);
@@ -631,6 +742,7 @@ mod tests {
             (br#"{"slugs": {}, "categories": {}}"#, "format number"),
             (br#"{"herald_slugs": 1, "slugs": {"Bad Slug": "A"}, "categories": {"A": {"sample": []}}}"#, "not a slug"),
             (br#"{"herald_slugs": 1, "slugs": {"all": "A"}, "categories": {"A": {"sample": []}}}"#, "not a slug"),
+            (br#"{"herald_slugs": 1, "slugs": {"a/b": "A"}, "categories": {"A": {"sample": []}}}"#, "not a slug"),
             (br#"{"herald_slugs": 1, "slugs": {"a": "A"}, "categories": {}}"#, "not listed"),
             (br#"{"herald_slugs": 1, "slugs": {}, "categories": {"A": {"sample": [], "moved_to": "A"}}}"#, "another listed"),
             (br#"{"herald_slugs": 1, "slugs": {}, "categories": {"A": {"sample": "x"}}}"#, "sequence"),
@@ -643,22 +755,8 @@ mod tests {
 
     #[test]
     fn samples_are_the_smallest_keys_whatever_the_order() {
-        let article = |i: usize| Article {
-            path: format!("f/{i}.md"),
-            title: format!("T{i}"),
-            categories: vec!["F".into()],
-            tags: vec![],
-            published: None,
-            updated: None,
-            source: None,
-            author: None,
-            summary: String::new(),
-            identity: crate::article::Identity::Path,
-            draft: false,
-            body_offset: 0,
-            warnings: vec![],
-        };
-        let articles: Vec<Article> = (0..40).map(article).collect();
+        let articles: Vec<Article> =
+            (0..40).map(|i| article(&format!("f/{i}.md"), &format!("T{i}"), "F")).collect();
         let forward = sample(&articles);
         let backward = sample(articles.iter().rev());
         assert_eq!(forward, backward);

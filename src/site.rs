@@ -332,7 +332,7 @@ impl Site {
             article_prints: rustc_hash::FxHashMap::default(),
             generations: HashMap::new(),
             generation: 0,
-            stable: crate::redirects::Tracker::load(&cfg.feeds.out),
+            stable: crate::redirects::Tracker::new(&cfg.feeds.out),
             cfg,
         })
     }
