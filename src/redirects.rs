@@ -153,17 +153,35 @@ impl Record {
     }
 
     /// Note what is served now: every slug → its category, the categories' fresh samples.
-    /// A category that is back is no longer "moved".
-    pub fn observe(&mut self, served: &HashMap<String, String>, samples: Vec<(String, Vec<u64>)>) {
+    /// A category that is back is no longer "moved". Returns whether the record changed.
+    pub fn observe(
+        &mut self,
+        served: &HashMap<String, String>,
+        samples: Vec<(String, Vec<u64>)>,
+    ) -> bool {
+        let mut changed = false;
         for (name, slug) in served {
-            self.slugs.insert(slug.clone(), name.clone());
-            self.categories.entry(name.clone()).or_default().moved_to = None;
-        }
-        for (name, sample) in samples {
-            if served.contains_key(&name) {
-                self.categories.entry(name).or_default().sample = sample;
+            if self.slugs.get(slug) != Some(name) {
+                self.slugs.insert(slug.clone(), name.clone());
+                changed = true;
+            }
+            match self.categories.get_mut(name) {
+                Some(category) => changed |= category.moved_to.take().is_some(),
+                None => {
+                    self.categories.insert(name.clone(), Category::default());
+                    changed = true;
+                }
             }
         }
+        for (name, sample) in samples {
+            if let Some(category) = self.categories.get_mut(&name) {
+                if served.contains_key(&name) && category.sample != sample {
+                    category.sample = sample;
+                    changed = true;
+                }
+            }
+        }
+        changed
     }
 
     /// Categories that are not served and have not been found elsewhere (yet).
@@ -360,9 +378,13 @@ pub struct Tracker {
     read_only: bool,
     table: Arc<Table>,
     warnings: Vec<String>,
-    /// Category names at the last update: the unresolved categories are looked for again
-    /// only when these change (a rename may arrive as a delete, then an add).
-    names: BTreeSet<String>,
+    /// Category name → slug at the last update: the unresolved categories are looked for
+    /// again only when this changes (a rename may arrive as a delete, then an add).
+    served: HashMap<String, String>,
+    /// Whether the table has been made (after the first update).
+    decided: bool,
+    /// The last write failed: try again on the next update.
+    unsaved: bool,
 }
 
 impl Tracker {
@@ -377,7 +399,9 @@ impl Tracker {
             read_only: false,
             table: Arc::default(),
             warnings: Vec::new(),
-            names: BTreeSet::new(),
+            served: HashMap::new(),
+            decided: false,
+            unsaved: false,
         }
     }
 
@@ -453,13 +477,19 @@ impl Tracker {
                 (name.to_string(), sample(index.everything(Some(name)).into_iter().map(|a| &**a)))
             })
             .collect();
-        self.record.observe(served, samples);
-        let names: BTreeSet<String> = served.keys().cloned().collect();
-        if names != self.names && !self.record.unresolved(served).is_empty() {
+        let mut changed = self.record.observe(served, samples);
+        let served_changed = *served != self.served;
+        if served_changed && !self.record.unresolved(served).is_empty() {
             let now = keys_by_category(index.articles().map(|a| &**a));
-            self.record.settle(served, &now);
+            changed |= self.record.settle(served, &now);
         }
-        self.names = names;
+        if !changed && !served_changed && self.decided && !self.unsaved {
+            return; // the common edit: same categories, same samples
+        }
+        if served_changed {
+            self.served = served.clone();
+        }
+        self.decided = true;
         let (table, warnings) = decide(&self.record, served, aliases);
         if warnings != self.warnings {
             for w in &warnings {
@@ -485,11 +515,19 @@ impl Tracker {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| crate::publish::write_atomic(&self.path, &bytes));
         match written {
-            Ok(()) => self.saved = Some(bytes),
-            Err(e) => tracing::warn!(
-                "cannot write {}: {e}; old feed URLs are answered from memory until it can be",
-                self.path.display()
-            ),
+            Ok(()) => {
+                self.saved = Some(bytes);
+                self.unsaved = false;
+            }
+            // Once per outage, not once per rebuild (the mirror logs its own failures).
+            Err(e) if !self.unsaved => {
+                self.unsaved = true;
+                tracing::warn!(
+                    "cannot write {}: {e}; old feed URLs are answered from memory until it can be",
+                    self.path.display()
+                );
+            }
+            Err(e) => tracing::debug!("still cannot write {}: {e}", self.path.display()),
         }
     }
 }
@@ -616,7 +654,9 @@ mod tests {
     fn a_name_under_a_new_slug_redirects_there() {
         let mut record = record_of(&[("News", "news", vec![1])]);
         let now_served = served(&[("News", "headlines")]);
-        record.observe(&now_served, vec![]);
+        assert!(record.observe(&now_served, vec![]), "a new slug is a change");
+        assert!(!record.observe(&now_served, vec![("News".into(), vec![1])]), "nothing new");
+        assert!(record.observe(&now_served, vec![("News".into(), vec![2])]), "a new sample");
         let (table, _) = decide(&record, &now_served, &BTreeMap::new());
         assert_eq!(table.get("news"), Some(&Answer::Moved("headlines".into())));
         assert_eq!(table.get("headlines"), None);
