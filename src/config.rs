@@ -55,6 +55,8 @@ pub struct Feeds {
     pub link_template: String,
     /// Category name → slug, overriding the computed slug.
     pub slugs: BTreeMap<String, String>,
+    /// Old slug → new slug: the old feed URLs answer with a permanent redirect.
+    pub redirects: BTreeMap<String, String>,
     /// Articles per archive page (RFC 5005 archived feeds), numbered from the oldest.
     pub archive_page_size: usize,
 }
@@ -114,6 +116,7 @@ pub struct RawFeeds {
     pub out: Option<PathBuf>,
     pub link_template: Option<String>,
     pub slugs: Option<BTreeMap<String, String>>,
+    pub redirects: Option<BTreeMap<String, String>>,
     pub archive_page_size: Option<usize>,
 }
 
@@ -270,6 +273,8 @@ impl RawConfig {
                 ));
             }
         }
+        let redirects = self.feeds.redirects.unwrap_or_default();
+        check_redirects(&redirects)?;
         let default_category =
             self.content.default_category.unwrap_or_else(|| "uncategorized".into());
         if default_category.trim().is_empty() {
@@ -319,7 +324,7 @@ impl RawConfig {
                 git_dates: self.content.git_dates.unwrap_or(true),
                 summary_chars,
             },
-            feeds: Feeds { items, out, link_template, slugs, archive_page_size },
+            feeds: Feeds { items, out, link_template, slugs, redirects, archive_page_size },
             server: Server {
                 listen,
                 max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
@@ -346,6 +351,49 @@ fn is_tag_authority(s: &str) -> bool {
     let authority_ok = !authority.is_empty()
         && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.@_".contains(&b));
     date_ok && authority_ok
+}
+
+/// `[feeds.redirects]`: both sides slugs, the old one not `all` (always served), no entry
+/// pointing at itself or leading back to itself through others (a loop would never answer).
+fn check_redirects(redirects: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    let is_slug = |s: &str| !s.is_empty() && crate::slug::slugify(s) == s;
+    for (old, new) in redirects {
+        if !is_slug(old) || !is_slug(new) {
+            return Err(invalid(
+                "feeds.redirects",
+                format!("{old:?} = {new:?}: both must be slugs (lower case letters, digits and '-'), as in /feeds/{{slug}}.rss"),
+            ));
+        }
+        if old == "all" {
+            return Err(invalid(
+                "feeds.redirects",
+                format!("{old:?} = {new:?}: \"all\" is the site-wide feed, always served; it cannot be redirected"),
+            ));
+        }
+        if old == new {
+            return Err(invalid(
+                "feeds.redirects",
+                format!("{old:?} = {new:?}: a slug cannot redirect to itself; remove the entry"),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::from([old.as_str()]);
+        let mut at = new.as_str();
+        while let Some(next) = redirects.get(at) {
+            if !seen.insert(at) {
+                break; // a loop further on, reported from one of its own entries
+            }
+            if next == old {
+                return Err(invalid(
+                    "feeds.redirects",
+                    format!(
+                        "{old:?} = {new:?}: the redirects loop back to {old:?}; break the loop"
+                    ),
+                ));
+            }
+            at = next;
+        }
+    }
+    Ok(())
 }
 
 const LINK_PLACEHOLDERS: [&str; 5] = ["base_url", "path", "path_no_ext", "slug", "id"];
@@ -433,6 +481,11 @@ mod tests {
             ("[feeds]\nlink_template = \"{base}/x\"", "feeds.link_template"),
             ("[content]\nignore = [\"a[\"]", "content.ignore"),
             ("[feeds.slugs]\n\"Tokyo\" = \"Tokyo Group\"", "feeds.slugs"),
+            ("[feeds.redirects]\n\"Old News\" = \"news\"", "Old News"),
+            ("[feeds.redirects]\n\"old\" = \"New\"", "old"),
+            ("[feeds.redirects]\n\"all\" = \"news\"", "all"),
+            ("[feeds.redirects]\n\"news\" = \"news\"", "itself"),
+            ("[feeds.redirects]\n\"a\" = \"b\"\n\"b\" = \"c\"\n\"c\" = \"a\"", "loop back"),
             ("[site]\nid_authority = \"example.org\"", "site.id_authority"),
             ("[server]\nrequest_timeout_ms = 0", "server.request_timeout_ms"),
             ("[server]\nkeep_alive_seconds = 86400", "server.keep_alive_seconds"),
@@ -441,6 +494,17 @@ mod tests {
             let err = validate(text).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn redirects_are_read_and_name_their_key_when_bad() {
+        let cfg =
+            validate("[feeds.redirects]\n\"old-news\" = \"news\"\n\"日报\" = \"all\"").unwrap();
+        assert_eq!(cfg.feeds.redirects["old-news"], "news");
+        assert_eq!(cfg.feeds.redirects["日报"], "all", "folding a category into all is allowed");
+        assert!(validate("").unwrap().feeds.redirects.is_empty());
+        let err = validate("[feeds.redirects]\n\"a\" = \"a\"").unwrap_err().to_string();
+        assert!(err.contains("feeds.redirects") && err.contains("\"a\""), "{err}");
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! `site` drives the stages for a cold build and for a change set; `watch` turns
-//! filesystem events into change sets.
+//! filesystem events into change sets; `redirects` keeps the URLs of slugs no longer served
+//! answering (301 to where the category went, or 410).
 
 pub mod article;
 pub mod check;
@@ -22,6 +23,7 @@ pub mod dates;
 pub mod http;
 pub mod index;
 pub mod publish;
+pub mod redirects;
 pub mod render;
 pub mod scan;
 pub mod serve;

@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub by_feed: std::sync::OnceLock<HashMap<String, Arc<[Arc<Article>]>>>,
     /// Category pages rendered on first request; a new snapshot starts with an empty cache.
     pub page_cache: crate::http::pages::PageCache,
+    /// What the slugs that are no longer served answer (301 or 410), see `redirects`.
+    pub redirects: Arc<crate::redirects::Table>,
 }
 
 /// Renders an article's body on demand for `/articles/{path}` (re-reads the file: bodies are

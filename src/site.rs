@@ -293,6 +293,8 @@ pub struct Site {
     /// Bumped each time a file is parsed: a body edit changes the pages that show it.
     generations: HashMap<String, u64>,
     generation: u64,
+    /// The slugs served before and what they answer now (stable feed URLs).
+    stable: crate::redirects::Tracker,
 }
 
 impl Site {
@@ -330,6 +332,7 @@ impl Site {
             article_prints: rustc_hash::FxHashMap::default(),
             generations: HashMap::new(),
             generation: 0,
+            stable: crate::redirects::Tracker::new(&cfg.feeds.out),
             cfg,
         })
     }
@@ -624,6 +627,12 @@ impl Site {
             self.drop_feed(&old_slug, &mut report);
         }
         self.slugs = new_slugs;
+        self.stable.update(
+            &self.slugs,
+            lists.iter().flatten(),
+            &self.index,
+            &self.cfg.feeds.redirects,
+        );
 
         let mut jobs: Vec<Job> = Vec::new();
         for category in lists {
@@ -986,6 +995,7 @@ impl Site {
             listing: self.listing(),
             index_page: None,
             articles: self.index.by_path(),
+            redirects: self.stable.table(),
             ..Snapshot::default()
         }
     }

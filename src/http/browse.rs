@@ -43,6 +43,12 @@ fn page_number(query: &str) -> Option<usize> {
 pub(crate) async fn category(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load_full();
     let raw = req.match_info().get("slug").unwrap_or_default();
+    // An old slug answers 301 or 410 whatever the page asked for.
+    if let Some(res) =
+        decode_path(raw).and_then(|slug| super::stable::category(&state, &snapshot, &slug, &req))
+    {
+        return res;
+    }
     let (Some(slug), Some(page)) = (decode_path(raw), page_number(req.query_string())) else {
         return super::feeds::not_found(state).await;
     };

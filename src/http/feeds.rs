@@ -19,10 +19,11 @@ const MAX_REQUEST_HEADERS_ECHO: usize = 1024;
 pub(crate) async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load();
     let raw = req.match_info().get("file").unwrap_or_default();
-    let doc = decode_path(raw).and_then(|name| snapshot.feeds.get(name.as_ref()));
-    match doc {
+    let Some(name) = decode_path(raw) else { return not_found_response(&state, &snapshot) };
+    match snapshot.feeds.get(name.as_ref()) {
         Some(doc) => super::browse::for_browsers(&req, doc, serve_encoded(&req, doc, &state, true)),
-        None => not_found_response(&state, &snapshot),
+        None => super::stable::feed(&state, &snapshot, &name)
+            .unwrap_or_else(|| not_found_response(&state, &snapshot)),
     }
 }
 
@@ -32,13 +33,13 @@ pub(crate) async fn archive(req: HttpRequest, state: web::Data<AppState>) -> Htt
     let snapshot = state.snapshot.load();
     let slug = req.match_info().get("slug").and_then(decode_path);
     let page = req.match_info().get("page").and_then(decode_path);
-    let doc = match (slug, page) {
-        (Some(slug), Some(page)) => snapshot.feeds.get(&format!("{slug}/archive/{page}")),
-        _ => None,
+    let (Some(slug), Some(page)) = (slug, page) else {
+        return not_found_response(&state, &snapshot);
     };
-    match doc {
+    match snapshot.feeds.get(&format!("{slug}/archive/{page}")) {
         Some(doc) => serve_encoded(&req, doc, &state, true),
-        None => not_found_response(&state, &snapshot),
+        None => super::stable::archive(&state, &snapshot, &slug, &page)
+            .unwrap_or_else(|| not_found_response(&state, &snapshot)),
     }
 }
 

@@ -15,12 +15,16 @@
 //! | `/feeds/rss.xsl`, `atom.xsl` | GET, HEAD        | feed stylesheets (static)               |
 //! | `/healthz`                | GET, HEAD           | `ok`                                    |
 //! | anything else             |                     | 404 listing the feeds                   |
+//!
+//! A feed, archive page or category page whose slug Herald served before (or that
+//! `[feeds.redirects]` names) answers 301 to where it is now, or 410 (`stable.rs`).
 
 mod articles;
 mod browse;
 mod conditional;
 mod feeds;
 pub mod pages;
+mod stable;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;

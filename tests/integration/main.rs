@@ -10,5 +10,6 @@ mod http;
 mod pages;
 mod properties;
 mod site;
+mod stable_urls;
 mod support;
 mod watch;

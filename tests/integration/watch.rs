@@ -94,11 +94,13 @@ fn served_feeds_follow_adds_edits_renames_moves_and_deletes() {
         b.contains("articles/archive-talks/2019/06/") && !b.contains("articles/talks/2019/06/")
     });
     eventually(addr, "/feeds/archive-talks.atom", "folder move", |s, _| s == 200);
-    eventually(addr, "/feeds/talks.atom", "folder move", |s, _| s == 404);
+    // The old feed is no longer served; its URL redirects to the new one (see stable_urls.rs).
+    eventually(addr, "/feeds/talks.atom", "folder move", |s, _| s == 301);
 
-    // Delete: the article leaves, and a category left empty loses its feed and its files.
+    // Delete: the article leaves, and a category left empty loses its feed and its files
+    // (its URL answers 410 Gone).
     std::fs::remove_file(root.join("posts/lantern-walk.md")).unwrap();
-    eventually(addr, "/feeds/night-market.rss", "delete", |s, _| s == 404);
+    eventually(addr, "/feeds/night-market.rss", "delete", |s, _| s == 410);
     eventually(addr, "/feeds/all.atom", "delete", |_, b| !b.contains("Lantern walk"));
     wait_for(|| !out.path().join("night-market.rss").exists());
 
