@@ -690,6 +690,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_is_valid_and_has_the_sample_custom_feed() {
+        let cfg = validate(include_str!("../config/herald.toml")).unwrap();
+        let [weather] = &cfg.feeds.custom[..] else { panic!("{:?}", cfg.feeds.custom) };
+        assert_eq!(weather.slug, "weather-watch");
+        assert!(weather.title_words.contains(&" rain".to_string()));
+    }
+
+    #[test]
     fn wrong_type_is_an_error_naming_the_key() {
         let err = validate("[feeds]\nitems = \"fifty\"").unwrap_err().to_string();
         assert!(err.contains("items"), "{err}");
