@@ -18,6 +18,7 @@
 //! (except at the start or end of the title).
 
 use crate::article::Article;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// One validated custom feed.
@@ -75,6 +76,40 @@ impl CustomFeed {
     /// The items of the feed: the newest [`CustomFeed::items`] of `matching` (newest first).
     pub fn capped<'a>(&self, matching: &'a [Arc<Article>]) -> &'a [Arc<Article>] {
         &matching[..matching.len().min(self.items)]
+    }
+
+    /// The categories this feed names (to keep or to leave out) that `exists` does not know:
+    /// a warning, not an error, since the category may appear with the next article.
+    pub fn unknown_categories(&self, exists: impl Fn(&str) -> bool) -> BTreeSet<String> {
+        self.categories
+            .iter()
+            .chain(&self.exclude_categories)
+            .filter(|name| !exists(name))
+            .cloned()
+            .collect()
+    }
+
+    /// The rules in a line for people (the index card and the feed's page), e.g.
+    /// `in 国际 or Europe · not in 体育 · title without "广告" · newest 20`.
+    pub fn describe(&self) -> String {
+        let words = |list: &[String], joiner: &str| {
+            list.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(joiner)
+        };
+        let mut parts = Vec::new();
+        if !self.categories.is_empty() {
+            parts.push(format!("in {}", self.categories.join(" or ")));
+        }
+        if !self.exclude_categories.is_empty() {
+            parts.push(format!("not in {}", self.exclude_categories.join(" or ")));
+        }
+        if !self.title_words.is_empty() {
+            parts.push(format!("title with {}", words(&self.title_words, " or ")));
+        }
+        if !self.exclude_title_words.is_empty() {
+            parts.push(format!("title without {}", words(&self.exclude_title_words, " or ")));
+        }
+        parts.push(format!("newest {}", self.items));
+        parts.join(" · ")
     }
 
     /// The title of the feed documents.
@@ -212,6 +247,38 @@ mod tests {
         let titles: Vec<&str> = f.capped(&matching).iter().map(|a| a.title.as_str()).collect();
         assert_eq!(titles, ["1", "2"], "the newest two");
         assert_eq!(f.capped(&matching[..1]).len(), 1, "fewer matches than the cap: all of them");
+    }
+
+    #[test]
+    fn unknown_categories_are_the_named_ones_no_article_has() {
+        let f = CustomFeed {
+            categories: vec!["国际".into(), "Europe".into()],
+            exclude_categories: vec!["体育".into()],
+            ..feed()
+        };
+        let known = |name: &str| name == "Europe";
+        let unknown: Vec<String> = f.unknown_categories(known).into_iter().collect();
+        assert_eq!(unknown, ["体育", "国际"]);
+        assert!(f.unknown_categories(|_| true).is_empty());
+    }
+
+    #[test]
+    fn the_rules_are_described_in_a_line() {
+        let f = CustomFeed {
+            categories: vec!["国际".into(), "Europe".into()],
+            exclude_categories: vec!["体育".into()],
+            title_words: strings(&["Climate", " rain"]),
+            exclude_title_words: strings(&["广告"]),
+            items: 20,
+            ..feed()
+        };
+        assert_eq!(
+            f.describe(),
+            "in 国际 or Europe · not in 体育 · title with \"climate\" or \" rain\" · \
+             title without \"广告\" · newest 20"
+        );
+        let words_only = CustomFeed { title_words: strings(&["气候"]), ..feed() };
+        assert_eq!(words_only.describe(), "title with \"气候\" · newest 50");
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub enum FeedKind {
     Category,
     /// A custom feed (`[[feeds.custom]]`): every matching article, newest first (the feed
     /// itself holds the newest `items` of them; the feed's page lists them all).
-    Custom { articles: Arc<[Arc<Article>]> },
+    /// `about` is its rules in a line (`CustomFeed::describe`).
+    Custom { articles: Arc<[Arc<Article>]>, about: String },
 }
 
 /// One feed (`all`, a custom feed or a category) as the index page and the 404 page list it.

@@ -820,13 +820,7 @@ impl Site {
     /// since the category may appear with the next article, but usually a typo.
     fn warn_missing_categories(&mut self) {
         for (i, feed) in self.cfg.feeds.custom.iter().enumerate() {
-            let missing: BTreeSet<String> = feed
-                .categories
-                .iter()
-                .chain(&feed.exclude_categories)
-                .filter(|name| !self.index.has_category(name))
-                .cloned()
-                .collect();
+            let missing = feed.unknown_categories(|name| self.index.has_category(name));
             for name in missing.difference(&self.custom_missing[i]) {
                 tracing::warn!(
                     "feeds.custom[{i}] ({:?}): no article is in category {name:?} (yet); \
@@ -1068,7 +1062,8 @@ impl Site {
         push("all", FeedKind::All, self.index.len());
         for (feed, articles) in self.cfg.feeds.custom.iter().zip(&self.custom_lists) {
             let count = articles.len();
-            push(&feed.slug, FeedKind::Custom { articles: articles.clone() }, count);
+            let kind = FeedKind::Custom { articles: articles.clone(), about: feed.describe() };
+            push(&feed.slug, kind, count);
         }
         for (name, count) in self.index.categories() {
             if let Some(slug) = self.slugs.get(name) {

@@ -105,7 +105,7 @@ pub fn feed_lists(snapshot: &Snapshot) -> HashMap<String, Arc<[Arc<Article>]>> {
         by.into_iter().map(|(slug, list)| (slug.to_string(), list.into())).collect();
     out.insert("all".into(), all.into());
     for f in &snapshot.listing {
-        if let FeedKind::Custom { articles } = &f.kind {
+        if let FeedKind::Custom { articles, .. } = &f.kind {
             out.insert(f.slug.clone(), articles.clone());
         }
     }
@@ -174,6 +174,9 @@ fn updated_meta(out: &mut String, f: &FeedListing) {
         let _ = write!(out, " · updated <time datetime=\"{full}\">{day}</time>");
     }
     out.push_str("</p>\n");
+    if let FeedKind::Custom { about, .. } = &f.kind {
+        let _ = writeln!(out, "<p class=\"meta rules\">{}</p>", escape(about));
+    }
 }
 
 /// One card of the index page.
@@ -609,7 +612,10 @@ mod tests {
                 slug: "picks".into(),
                 // Named like a category: it must not be taken for one.
                 name: "喜马拉雅农场新西兰站".into(),
-                kind: FeedKind::Custom { articles: Arc::from([picked.clone()]) },
+                kind: FeedKind::Custom {
+                    articles: Arc::from([picked.clone()]),
+                    about: "title with \"<b>\" · newest 5".into(),
+                },
                 count: 1,
                 updated: None,
                 latest: vec![picked.clone()],
@@ -628,7 +634,10 @@ mod tests {
         for n in 0..4 {
             assert_eq!(html.matches(&format!("id=\"url-{n}\"")).count(), 1, "ids unique: {n}");
         }
+        assert!(html
+            .contains("<p class=\"meta rules\">title with &quot;&lt;b&gt;&quot; · newest 5</p>"));
         let (page, _) = category_page(&s, "picks", 1, "T", "").unwrap();
+        assert!(page.contains("<p class=\"meta rules\">title with &quot;&lt;b&gt;&quot;"));
         assert!(page.contains("› selected feed</p>") && page.contains(">Picked</a>"), "{page}");
         let article = article_page(&picked, "", &s, "T", "");
         assert!(!article.contains("/categories/picks"), "custom feeds are not categories");
