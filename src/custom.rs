@@ -18,7 +18,6 @@
 //! (except at the start or end of the title).
 
 use crate::article::Article;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// One validated custom feed.
@@ -78,15 +77,13 @@ impl CustomFeed {
         &matching[..matching.len().min(self.items)]
     }
 
-    /// The categories this feed names (to keep or to leave out) that `exists` does not know:
-    /// a warning, not an error, since the category may appear with the next article.
-    pub fn unknown_categories(&self, exists: impl Fn(&str) -> bool) -> BTreeSet<String> {
-        self.categories
-            .iter()
-            .chain(&self.exclude_categories)
-            .filter(|name| !exists(name))
-            .cloned()
-            .collect()
+    /// The categories this feed names that `exists` does not know, each with the key that
+    /// names it (`categories` or `exclude_categories`): a warning, not an error, since the
+    /// category may appear with the next article.
+    pub fn unknown_categories(&self, exists: impl Fn(&str) -> bool) -> Vec<(&'static str, &str)> {
+        let keep = self.categories.iter().map(|n| ("categories", n.as_str()));
+        let leave = self.exclude_categories.iter().map(|n| ("exclude_categories", n.as_str()));
+        keep.chain(leave).filter(|(_, name)| !exists(name)).collect()
     }
 
     /// The rules in a line for people (the index card and the feed's page), e.g.
@@ -257,8 +254,10 @@ mod tests {
             ..feed()
         };
         let known = |name: &str| name == "Europe";
-        let unknown: Vec<String> = f.unknown_categories(known).into_iter().collect();
-        assert_eq!(unknown, ["体育", "国际"]);
+        assert_eq!(
+            f.unknown_categories(known),
+            [("categories", "国际"), ("exclude_categories", "体育")]
+        );
         assert!(f.unknown_categories(|_| true).is_empty());
     }
 

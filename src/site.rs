@@ -297,8 +297,8 @@ pub struct Site {
     generation: u64,
     /// Every article matching each custom feed (`cfg.feeds.custom[i]`), newest first.
     custom_lists: Vec<Arc<[Arc<Article>]>>,
-    /// Categories named by each custom feed that have no article, already warned about.
-    custom_missing: Vec<BTreeSet<String>>,
+    /// The `config_warnings` already logged.
+    config_warned: BTreeSet<String>,
 }
 
 impl Site {
@@ -337,7 +337,7 @@ impl Site {
             generations: HashMap::new(),
             generation: 0,
             custom_lists: vec![Arc::from([]); cfg.feeds.custom.len()],
-            custom_missing: vec![BTreeSet::new(); cfg.feeds.custom.len()],
+            config_warned: BTreeSet::new(),
             cfg,
         })
     }
@@ -816,20 +816,29 @@ impl Site {
         }
     }
 
-    /// Warn once about each category a custom feed names that has no article: not an error,
-    /// since the category may appear with the next article, but usually a typo.
-    fn warn_missing_categories(&mut self) {
+    /// Problems of the configuration that only the content reveals: categories a custom
+    /// feed names that no article has. Warnings, not errors: the category may appear with
+    /// the next article, but it is usually a typo. Shown by `herald check` and logged.
+    pub fn config_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
         for (i, feed) in self.cfg.feeds.custom.iter().enumerate() {
-            let missing = feed.unknown_categories(|name| self.index.has_category(name));
-            for name in missing.difference(&self.custom_missing[i]) {
-                tracing::warn!(
-                    "feeds.custom[{i}] ({:?}): no article is in category {name:?} (yet); \
-                     category names must match exactly, as the index page shows them",
-                    feed.slug
-                );
+            for (key, name) in feed.unknown_categories(|name| self.index.has_category(name)) {
+                out.push(format!(
+                    "feeds.custom[{i}].{key}: no article is in category {name:?} (yet); \
+                     names must match exactly, as the index page shows them"
+                ));
             }
-            self.custom_missing[i] = missing;
         }
+        out
+    }
+
+    /// Log each of `config_warnings` once, when it first appears.
+    fn warn_missing_categories(&mut self) {
+        let now: BTreeSet<String> = self.config_warnings().into_iter().collect();
+        for warning in now.difference(&self.config_warned) {
+            tracing::warn!("{warning}");
+        }
+        self.config_warned = now;
     }
 
     /// The HTML bodies the live feeds need (they stay cached: the next render of a live feed

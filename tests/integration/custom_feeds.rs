@@ -164,6 +164,41 @@ fn custom_feeds_are_served_mirrored_and_listed_like_the_others() {
     running.stop().unwrap();
 }
 
+#[test]
+fn a_category_no_article_has_is_a_warning_of_herald_check_until_it_appears() {
+    let content = copy_fixture("custom");
+    let out = tempfile::tempdir().unwrap();
+    let extra = "[content]\ngit_dates = false\n[[feeds.custom]]\nslug = \"typo\"\n\
+                 categories = [\"Europe\", \"Eurpoe\"]\nexclude_categories = [\"Sport\"]\n";
+    let cfg = config_with(content.path(), out.path(), extra);
+    let mut site = Site::build(cfg).unwrap();
+    let report = herald::check::Report::from_site(&site);
+    assert_eq!(report.config_warnings.len(), 2, "{:?}", report.config_warnings);
+    assert!(report.config_warnings[0].starts_with("feeds.custom[0].categories: "));
+    assert!(report.config_warnings[0].contains("\"Eurpoe\""));
+    assert!(report.config_warnings[1].starts_with("feeds.custom[0].exclude_categories: "));
+    assert!(report.ok(), "a warning, not a failure");
+    assert!(report.to_text().starts_with("config: feeds.custom[0].categories: "));
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["config_warnings"].as_array().unwrap().len(), 2);
+    // The feed is served all the same, with the category that exists.
+    assert_eq!(
+        feed_titles(&site, "typo.rss"),
+        ["Climate summit opens in Paris", "Trade talks in Brussels"]
+    );
+
+    // The category appears: the warning goes, the feed follows.
+    std::fs::write(
+        content.path().join("world/new.md"),
+        "---\ntitle: Typos welcome\ndate: 2025-02-01\ncategory: Eurpoe\n---\n\nText.\n",
+    )
+    .unwrap();
+    site.rescan();
+    site.render_dirty();
+    assert_eq!(site.config_warnings().len(), 1, "{:?}", site.config_warnings());
+    assert_eq!(feed_titles(&site, "typo.rss")[0], "Typos welcome");
+}
+
 /// Write `text` to `rel` with a later mtime, so a rescan sees the change.
 fn edit(root: &Path, rel: &str, from: &str, to: &str) {
     let path = root.join(rel);
