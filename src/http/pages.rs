@@ -435,9 +435,17 @@ pub fn article_page(
         .iter()
         .filter_map(|name| listing.iter().find(|f| &f.name == name && f.kind == FeedKind::Category))
         .collect();
+    // The custom feeds that select this article: discoverable from it like its categories.
+    let selected: Vec<&FeedListing> = listing
+        .iter()
+        .filter(|f| match &f.kind {
+            FeedKind::Custom { articles, .. } => articles.iter().any(|a| a.path == article.path),
+            FeedKind::All | FeedKind::Category => false,
+        })
+        .collect();
     let mut out = String::with_capacity(body_html.len() + 8192);
     head(&mut out, &format!("{} — {}", article.title, site_title));
-    for f in &feeds {
+    for f in feeds.iter().chain(&selected) {
         alternates(&mut out, snapshot, f, base_url);
     }
     let _ = write!(
@@ -479,6 +487,21 @@ pub fn article_page(
                 }
                 None => out.push_str(&escape(name)),
             }
+        }
+        out.push_str("</span>");
+    }
+    if !selected.is_empty() {
+        out.push_str("<span>Selected in ");
+        for (i, f) in selected.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(
+                out,
+                "<a href=\"{}\">{}</a>",
+                escape(&category_url(base_url, &f.slug)),
+                escape(&f.name)
+            );
         }
         out.push_str("</span>");
     }
@@ -639,8 +662,13 @@ mod tests {
         let (page, _) = category_page(&s, "picks", 1, "T", "").unwrap();
         assert!(page.contains("<p class=\"meta rules\">title with &quot;&lt;b&gt;&quot;"));
         assert!(page.contains("› selected feed</p>") && page.contains(">Picked</a>"), "{page}");
-        let article = article_page(&picked, "", &s, "T", "");
-        assert!(!article.contains("/categories/picks"), "custom feeds are not categories");
+        let page = article_page(&picked, "", &s, "T", "");
+        assert!(page.contains("<link rel=\"alternate\" type=\"application/rss+xml\" title=\"喜马拉雅农场新西兰站 (RSS)\" href=\"/feeds/picks.rss\">"));
+        assert!(page.contains("<span>Selected in <a href=\"/categories/picks\">"), "{page}");
+        // Named like the category 喜马拉雅农场新西兰站, but not taken for it.
+        assert!(!page.contains("/categories/%E5%96%9C"), "{page}");
+        let other = article_page(&article("q.md", "Other"), "", &s, "T", "");
+        assert!(!other.contains("picks"), "not selected: not linked");
     }
 
     #[test]
