@@ -161,6 +161,13 @@ fn custom_feeds_are_served_mirrored_and_listed_like_the_others() {
     }
     assert!(!page.contains("World Cup") && !page.contains("新品上市"), "{page}");
     assert!(page.contains("href=\"https://feeds.example.org/feeds/world.atom\""));
+    // The 404 page names them before the categories.
+    let missing = raw::get(addr, "/feeds/nope.rss");
+    assert_eq!(missing.status, 404);
+    let text = String::from_utf8(missing.body).unwrap();
+    let selected = text.find("Selected feeds:\n  World news, no sport (3 articles)").unwrap();
+    assert!(text.contains("https://feeds.example.org/feeds/climate.json"), "{text}");
+    assert!(selected < text.find("Feeds by category:").unwrap(), "{text}");
     running.stop().unwrap();
 }
 
