@@ -68,7 +68,13 @@ pub fn assign_avoiding<'a>(
             let value = if Some(name) == plain {
                 slug.clone()
             } else {
-                format!("{slug}-{}", short_hash(name))
+                let hashed = format!("{slug}-{}", short_hash(name));
+                if taken.contains(&hashed) {
+                    // A slug someone chose happens to be the hashed one: the whole hash.
+                    format!("{slug}-{}", blake3::hash(name.as_bytes()).to_hex())
+                } else {
+                    hashed
+                }
             };
             out.insert(name.to_string(), value);
         }
@@ -122,6 +128,10 @@ mod tests {
         assert_eq!(slugs["Sport"], "sport");
         let again = assign_avoiding(["Sport", "World"], &BTreeMap::new(), &taken);
         assert_eq!(slugs, again, "stable");
+        // Even the hashed slug may be taken.
+        let both = BTreeSet::from(["world".to_string(), format!("world-{}", short_hash("World"))]);
+        let slugs = assign_avoiding(["World"], &BTreeMap::new(), &both);
+        assert!(!both.contains(&slugs["World"]) && slugs["World"].starts_with("world-"));
     }
 
     #[test]
