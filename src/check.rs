@@ -15,11 +15,14 @@ pub struct Report {
     pub problems: Vec<(String, String)>,
     /// `(path, published source, updated source)` for every article.
     pub date_sources: Vec<(String, &'static str, &'static str)>,
+    /// Configuration problems the content reveals (a custom feed naming a category no
+    /// article has), each naming its key. Warnings: they do not fail the check.
+    pub config_warnings: Vec<String>,
 }
 
 impl Report {
     pub fn from_site(site: &Site) -> Report {
-        let mut r = Report::default();
+        let mut r = Report { config_warnings: site.config_warnings(), ..Report::default() };
         for (path, file) in site.reports() {
             r.files += 1;
             match &file.outcome {
@@ -48,7 +51,8 @@ impl Report {
     /// ```json
     /// {"ok": true, "files": 12, "articles": 9, "drafts": 1, "index_pages": 1, "skipped": 0,
     ///  "warnings": 1, "problems": [{"path": "a.md", "message": "…"}],
-    ///  "date_sources": [{"path": "a.md", "published": "front matter", "updated": "git"}]}
+    ///  "date_sources": [{"path": "a.md", "published": "front matter", "updated": "git"}],
+    ///  "config_warnings": ["feeds.custom[0].categories: no article is in category …"]}
     /// ```
     ///
     /// `ok` is false exactly when `herald check` exits 1 (an article was skipped).
@@ -75,6 +79,7 @@ impl Report {
             warnings: usize,
             problems: Vec<Problem<'a>>,
             date_sources: Vec<Dates<'a>>,
+            config_warnings: &'a [String],
         }
         let json = Json {
             ok: self.ok(),
@@ -94,6 +99,7 @@ impl Report {
                 .iter()
                 .map(|(path, published, updated)| Dates { path, published, updated })
                 .collect(),
+            config_warnings: &self.config_warnings,
         };
         let mut out = serde_json::to_string_pretty(&json).expect("plain structs serialise");
         out.push('\n');
@@ -108,10 +114,13 @@ impl Report {
     /// The human form: a line per problem, a line per article's date sources, totals last.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
+        for warning in &self.config_warnings {
+            out.push_str(&format!("config: {warning}\n"));
+        }
         for (path, problem) in &self.problems {
             out.push_str(&format!("{path}: {problem}\n"));
         }
-        if !self.problems.is_empty() {
+        if !self.problems.is_empty() || !self.config_warnings.is_empty() {
             out.push('\n');
         }
         out.push_str("dates (published ← source, updated ← source):\n");

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::custom::CustomFeed;
+
 /// The validated configuration the program uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -59,6 +61,8 @@ pub struct Feeds {
     pub redirects: BTreeMap<String, String>,
     /// Articles per archive page (RFC 5005 archived feeds), numbered from the oldest.
     pub archive_page_size: usize,
+    /// Custom feeds (`[[feeds.custom]]`), in the order of the file.
+    pub custom: Vec<CustomFeed>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +122,20 @@ pub struct RawFeeds {
     pub slugs: Option<BTreeMap<String, String>>,
     pub redirects: Option<BTreeMap<String, String>>,
     pub archive_page_size: Option<usize>,
+    pub custom: Option<Vec<RawCustomFeed>>,
+}
+
+/// One `[[feeds.custom]]` table as typed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCustomFeed {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub categories: Option<Vec<String>>,
+    pub exclude_categories: Option<Vec<String>>,
+    pub title_words: Option<Vec<String>>,
+    pub exclude_title_words: Option<Vec<String>>,
+    pub items: Option<usize>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -148,11 +166,11 @@ pub enum ConfigError {
     #[error("config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{key}: {message}")]
-    Invalid { key: &'static str, message: String },
+    Invalid { key: String, message: String },
 }
 
-fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key, message: message.into() }
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
 }
 
 impl RawConfig {
@@ -275,6 +293,7 @@ impl RawConfig {
         }
         let redirects = self.feeds.redirects.unwrap_or_default();
         check_redirects(&redirects)?;
+        let custom = custom_feeds(self.feeds.custom.unwrap_or_default(), items, &slugs)?;
         let default_category =
             self.content.default_category.unwrap_or_else(|| "uncategorized".into());
         if default_category.trim().is_empty() {
@@ -324,7 +343,7 @@ impl RawConfig {
                 git_dates: self.content.git_dates.unwrap_or(true),
                 summary_chars,
             },
-            feeds: Feeds { items, out, link_template, slugs, redirects, archive_page_size },
+            feeds: Feeds { items, out, link_template, slugs, redirects, archive_page_size, custom },
             server: Server {
                 listen,
                 max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
@@ -394,6 +413,129 @@ fn check_redirects(redirects: &BTreeMap<String, String>) -> Result<(), ConfigErr
         }
     }
     Ok(())
+}
+
+/// Validate the `[[feeds.custom]]` tables. Errors name the table by its position, counted
+/// from 0 as in `feeds.custom[2].slug`. `items` is `feeds.items`, the default cap; `aliases`
+/// is `feeds.slugs`, whose slugs a custom feed must not take.
+fn custom_feeds(
+    raw: Vec<RawCustomFeed>,
+    items: usize,
+    aliases: &BTreeMap<String, String>,
+) -> Result<Vec<CustomFeed>, ConfigError> {
+    let mut out: Vec<CustomFeed> = Vec::with_capacity(raw.len());
+    for (i, feed) in raw.into_iter().enumerate() {
+        let key = |name: &str| format!("feeds.custom[{i}].{name}");
+        let Some(slug) = feed.slug else {
+            return Err(invalid(
+                key("slug"),
+                "required: the feed's URL name, as in /feeds/{slug}.rss",
+            ));
+        };
+        if slug.is_empty() || crate::slug::slugify(&slug) != slug {
+            return Err(invalid(
+                key("slug"),
+                format!(
+                    "{slug:?} must be lower case letters, digits and '-' (for instance {:?})",
+                    crate::slug::slugify(&slug)
+                ),
+            ));
+        }
+        if slug == "all" {
+            return Err(invalid(
+                key("slug"),
+                "\"all\" is the feed of every article; choose another slug",
+            ));
+        }
+        if let Some(j) = out.iter().position(|f| f.slug == slug) {
+            return Err(invalid(
+                key("slug"),
+                format!("{slug:?} is already the slug of feeds.custom[{j}]; slugs must be unique"),
+            ));
+        }
+        if let Some((name, _)) = aliases.iter().find(|(_, s)| **s == slug) {
+            return Err(invalid(
+                key("slug"),
+                format!(
+                    "{slug:?} is the slug feeds.slugs gives to category {name:?}; choose another"
+                ),
+            ));
+        }
+        let title = match feed.title {
+            Some(t) if t.trim().is_empty() => {
+                return Err(invalid(
+                    key("title"),
+                    "must not be empty (leave it out for the default)",
+                ))
+            }
+            t => t,
+        };
+        let names = |list: Option<Vec<String>>, name: &str| -> Result<Vec<String>, ConfigError> {
+            let list = list.unwrap_or_default();
+            if list.iter().any(|n| n.trim().is_empty()) {
+                return Err(invalid(key(name), format!("feed {slug:?}: an empty entry would match nothing or everything; remove it")));
+            }
+            let mut unique: Vec<String> = Vec::with_capacity(list.len());
+            for n in list {
+                if !unique.contains(&n) {
+                    unique.push(n);
+                }
+            }
+            Ok(unique)
+        };
+        let categories = names(feed.categories, "categories")?;
+        let exclude_categories = names(feed.exclude_categories, "exclude_categories")?;
+        let fold_all = |list: Vec<String>| -> Vec<String> {
+            let mut folded: Vec<String> = Vec::with_capacity(list.len());
+            for w in list.iter().map(|w| crate::custom::fold(w)) {
+                if !folded.contains(&w) {
+                    folded.push(w);
+                }
+            }
+            folded
+        };
+        let title_words = fold_all(names(feed.title_words, "title_words")?);
+        let exclude_title_words = fold_all(names(feed.exclude_title_words, "exclude_title_words")?);
+        if let Some(c) = categories.iter().find(|c| exclude_categories.contains(c)) {
+            return Err(invalid(
+                key("exclude_categories"),
+                format!("feed {slug:?}: {c:?} is also in categories; keep it in one of the two"),
+            ));
+        }
+        if let Some(w) = title_words.iter().find(|w| exclude_title_words.contains(w)) {
+            return Err(invalid(
+                key("exclude_title_words"),
+                format!("feed {slug:?}: {w:?} is also in title_words; keep it in one of the two"),
+            ));
+        }
+        if categories.is_empty()
+            && exclude_categories.is_empty()
+            && title_words.is_empty()
+            && exclude_title_words.is_empty()
+        {
+            return Err(invalid(
+                format!("feeds.custom[{i}]"),
+                format!(
+                    "feed {slug:?} has no categories, exclude_categories, title_words or \
+                     exclude_title_words, so it would be the feed \"all\"; give it at least one"
+                ),
+            ));
+        }
+        let items = feed.items.unwrap_or(items);
+        if items == 0 || items > 10_000 {
+            return Err(invalid(key("items"), format!("{items} must be between 1 and 10000")));
+        }
+        out.push(CustomFeed {
+            slug,
+            title,
+            categories,
+            exclude_categories,
+            title_words,
+            exclude_title_words,
+            items,
+        });
+    }
+    Ok(out)
 }
 
 const LINK_PLACEHOLDERS: [&str; 5] = ["base_url", "path", "path_no_ext", "slug", "id"];
@@ -505,6 +647,118 @@ mod tests {
         assert!(validate("").unwrap().feeds.redirects.is_empty());
         let err = validate("[feeds.redirects]\n\"a\" = \"a\"").unwrap_err().to_string();
         assert!(err.contains("feeds.redirects") && err.contains("\"a\""), "{err}");
+    }
+
+    #[test]
+    fn custom_feeds_are_read_with_their_defaults() {
+        let cfg = validate(
+            "[feeds]\nitems = 30\n\
+             [[feeds.custom]]\nslug = \"world\"\ntitle = \"World news, no sport\"\n\
+             categories = [\"国际\", \"Europe\", \"国际\"]\nexclude_categories = [\"体育\"]\n\
+             title_words = [\"Climate\", \"气候\"]\nexclude_title_words = [\"广告\"]\nitems = 20\n\
+             [[feeds.custom]]\nslug = \"climate\"\ntitle_words = [\"climate\"]\n",
+        )
+        .unwrap();
+        let [world, climate] = &cfg.feeds.custom[..] else { panic!("{:?}", cfg.feeds.custom) };
+        assert_eq!(world.slug, "world");
+        assert_eq!(world.title.as_deref(), Some("World news, no sport"));
+        assert_eq!(world.categories, ["国际", "Europe"], "duplicates dropped, order kept");
+        assert_eq!(world.exclude_categories, ["体育"]);
+        assert_eq!(world.title_words, ["climate", "气候"], "words are folded at load");
+        assert_eq!(world.exclude_title_words, ["广告"]);
+        assert_eq!(world.items, 20);
+        assert_eq!(climate.items, 30, "default: feeds.items");
+        assert_eq!(climate.title, None);
+        assert!(climate.categories.is_empty());
+        assert!(validate("").unwrap().feeds.custom.is_empty());
+    }
+
+    #[test]
+    fn bad_custom_feeds_name_their_key() {
+        let feed = |body: &str| {
+            format!(
+                "[[feeds.custom]]\nslug = \"ok\"\ntitle_words = [\"a\"]\n[[feeds.custom]]\n{body}"
+            )
+        };
+        for (text, key, what) in [
+            (feed("title_words = [\"a\"]"), "feeds.custom[1].slug", "required"),
+            (
+                feed("slug = \"World News\"\ntitle_words = [\"a\"]"),
+                "feeds.custom[1].slug",
+                "world-news",
+            ),
+            (feed("slug = \"a/b\"\ntitle_words = [\"a\"]"), "feeds.custom[1].slug", "lower case"),
+            (feed("slug = \"\"\ntitle_words = [\"a\"]"), "feeds.custom[1].slug", "lower case"),
+            (
+                feed("slug = \"all\"\ntitle_words = [\"a\"]"),
+                "feeds.custom[1].slug",
+                "every article",
+            ),
+            (
+                feed("slug = \"ok\"\ntitle_words = [\"b\"]"),
+                "feeds.custom[1].slug",
+                "feeds.custom[0]",
+            ),
+            (feed("slug = \"x\""), "feeds.custom[1]:", "no categories"),
+            (feed("slug = \"x\"\ncategories = []"), "feeds.custom[1]:", "no categories"),
+            (
+                feed("slug = \"x\"\ncategories = [\" \"]"),
+                "feeds.custom[1].categories",
+                "empty entry",
+            ),
+            (
+                feed("slug = \"x\"\ntitle_words = [\"\"]"),
+                "feeds.custom[1].title_words",
+                "empty entry",
+            ),
+            (
+                feed("slug = \"x\"\ntitle = \"\"\ntitle_words = [\"a\"]"),
+                "feeds.custom[1].title",
+                "empty",
+            ),
+            (
+                feed("slug = \"x\"\ntitle_words = [\"a\"]\nitems = 0"),
+                "feeds.custom[1].items",
+                "between",
+            ),
+            (
+                feed("slug = \"x\"\ncategories = [\"A\"]\nexclude_categories = [\"A\"]"),
+                "feeds.custom[1].exclude_categories",
+                "also in categories",
+            ),
+            (
+                feed("slug = \"x\"\ntitle_words = [\"Ad\"]\nexclude_title_words = [\"aD\"]"),
+                "feeds.custom[1].exclude_title_words",
+                "also in title_words",
+            ),
+            (
+                format!(
+                    "[feeds.slugs]\n\"新闻\" = \"news\"\n{}",
+                    feed("slug = \"news\"\ntitle_words = [\"a\"]")
+                ),
+                "feeds.custom[1].slug",
+                "新闻",
+            ),
+        ] {
+            let err = validate(&text).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(what), "{key} / {what}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_custom_feed_keys_are_errors_naming_them() {
+        let err = validate("[[feeds.custom]]\nslug = \"x\"\ntitle_word = [\"a\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `title_word`") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_config_is_valid_and_has_the_sample_custom_feed() {
+        let cfg = validate(include_str!("../config/herald.toml")).unwrap();
+        let [weather] = &cfg.feeds.custom[..] else { panic!("{:?}", cfg.feeds.custom) };
+        assert_eq!(weather.slug, "weather-watch");
+        assert!(weather.title_words.contains(&" rain".to_string()));
     }
 
     #[test]

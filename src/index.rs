@@ -36,6 +36,10 @@ pub struct Index {
     /// Lists that changed anywhere (not only in their newest `feed_len`): the archive pages
     /// cover every article, so they look at these.
     touched: Dirty,
+    /// Every version of an article that a change added, replaced, removed or re-identified
+    /// since the last `take_touched_articles`: custom feeds select by title and categories,
+    /// so they look at the old and the new versions to know whether a change reaches them.
+    touched_articles: Vec<Arc<Article>>,
 }
 
 /// The date an article is listed by.
@@ -130,7 +134,8 @@ impl Index {
         Some(article)
     }
 
-    fn touch(&mut self, article: &Article) {
+    fn touch(&mut self, article: &Arc<Article>) {
+        self.touched_articles.push(article.clone());
         self.touched.all = true;
         self.touched.categories.extend(article.categories.iter().cloned());
     }
@@ -205,6 +210,11 @@ impl Index {
     /// Lists changed anywhere since the last call (see `touched`).
     pub fn take_touched(&mut self) -> Dirty {
         std::mem::take(&mut self.touched)
+    }
+
+    /// Versions of articles changed since the last call (see `touched_articles`).
+    pub fn take_touched_articles(&mut self) -> Vec<Arc<Article>> {
+        std::mem::take(&mut self.touched_articles)
     }
 
     /// Category names with their article counts, by name.
@@ -312,6 +322,20 @@ mod tests {
         assert!(!index.has_category("old"));
         assert!(index.remove("a.md").is_some());
         assert!(index.is_empty());
+    }
+
+    #[test]
+    fn touched_articles_are_the_old_and_new_versions() {
+        let mut index = Index::new(10);
+        index.insert(article("a.md", 1, &["old"], None));
+        index.take_touched_articles();
+        index.insert(article("a.md", 1, &["new"], None));
+        let touched = index.take_touched_articles();
+        let categories: Vec<&str> = touched.iter().map(|a| a.categories[0].as_str()).collect();
+        assert_eq!(categories, ["old", "new"]);
+        index.remove("a.md");
+        assert_eq!(index.take_touched_articles().len(), 1);
+        assert!(index.take_touched_articles().is_empty(), "taken once");
     }
 
     #[test]

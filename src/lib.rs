@@ -19,6 +19,7 @@
 pub mod article;
 pub mod check;
 pub mod config;
+pub mod custom;
 pub mod dates;
 pub mod http;
 pub mod index;

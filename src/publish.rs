@@ -8,14 +8,29 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// One feed (a category or `all`) as the index page and the 404 page list it.
+/// What a listed feed shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedKind {
+    /// Every article (`all`).
+    All,
+    /// One category; the listing's `name` is the category name.
+    Category,
+    /// A custom feed (`[[feeds.custom]]`): every matching article, newest first (the feed
+    /// itself holds the newest `items` of them; the feed's page lists them all).
+    /// `about` is its rules in a line (`CustomFeed::describe`).
+    Custom { articles: Arc<[Arc<Article>]>, about: String },
+}
+
+/// One feed (`all`, a custom feed or a category) as the index page and the 404 page list it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedListing {
-    /// `all` or the category slug.
+    /// `all`, the custom feed's slug or the category slug.
     pub slug: String,
-    /// The category name (`All articles` for `all`).
+    /// The category name (`All articles` for `all`, the title or slug of a custom feed).
     pub name: String,
-    /// Number of articles in the category (not capped by the feed length).
+    pub kind: FeedKind,
+    /// Number of articles in the category or matching the custom feed (not capped by the
+    /// feed length).
     pub count: usize,
     pub updated: Option<DateTime<Utc>>,
     /// The newest few articles, newest first.
@@ -30,7 +45,8 @@ pub struct Snapshot {
     /// `{slug}.atom`, `{slug}.json`, `index.opml`, archive pages `{slug}/archive/{n}.rss` and
     /// `{slug}/archive/{n}.atom`.
     pub feeds: HashMap<String, Arc<Encoded>>,
-    /// Feeds in display order (`all` first, then categories by name).
+    /// Feeds in display order (`all` first, then custom feeds as configured, then categories
+    /// by name).
     pub listing: Vec<FeedListing>,
     /// The HTML index page `/`.
     pub index_page: Option<Arc<Encoded>>,
@@ -39,7 +55,7 @@ pub struct Snapshot {
     pub articles: imbl::HashMap<String, Arc<Article>>,
 
     // Browsing pages (`src/http/pages.rs`).
-    /// Articles of each feed, newest first, by slug (`all` and every category): sorted on the
+    /// Articles of each feed, newest first, by slug (`all`, custom feeds and every category): sorted on the
     /// first request for a category page, not at publish, because sorting every article on
     /// every rebuild cost ~100 ms at 24,000 articles and only category pages need it.
     pub by_feed: std::sync::OnceLock<HashMap<String, Arc<[Arc<Article>]>>>,

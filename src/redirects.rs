@@ -285,8 +285,23 @@ pub fn decide(
     served: &HashMap<String, String>,
     aliases: &BTreeMap<String, String>,
 ) -> (Table, Vec<String>) {
-    let served_slugs: BTreeSet<&str> =
-        served.values().map(String::as_str).chain(std::iter::once("all")).collect();
+    decide_with(record, served, &BTreeSet::new(), aliases)
+}
+
+/// [`decide`] when feeds other than categories are served too (`others`: the custom feeds'
+/// slugs): never redirected, and a valid target of `[feeds.redirects]`.
+pub fn decide_with(
+    record: &Record,
+    served: &HashMap<String, String>,
+    others: &BTreeSet<String>,
+    aliases: &BTreeMap<String, String>,
+) -> (Table, Vec<String>) {
+    let served_slugs: BTreeSet<&str> = served
+        .values()
+        .map(String::as_str)
+        .chain(others.iter().map(String::as_str))
+        .chain(std::iter::once("all"))
+        .collect();
     let mut answers = BTreeMap::new();
     for (slug, name) in &record.slugs {
         if served_slugs.contains(slug.as_str()) {
@@ -385,6 +400,8 @@ pub struct Tracker {
     decided: bool,
     /// The last write failed: try again on the next update.
     unsaved: bool,
+    /// Slugs of the custom feeds: served, so never redirected, and valid redirect targets.
+    others: BTreeSet<String>,
 }
 
 impl Tracker {
@@ -402,7 +419,14 @@ impl Tracker {
             served: HashMap::new(),
             decided: false,
             unsaved: false,
+            others: BTreeSet::new(),
         }
+    }
+
+    /// The tracker, knowing the slugs of feeds that are not categories (custom feeds).
+    pub fn with_others(mut self, others: impl IntoIterator<Item = String>) -> Tracker {
+        self.others = others.into_iter().collect();
+        self
     }
 
     /// Read the record, or start a new one when there is none; a file that cannot be used
@@ -490,7 +514,7 @@ impl Tracker {
             self.served = served.clone();
         }
         self.decided = true;
-        let (table, warnings) = decide(&self.record, served, aliases);
+        let (table, warnings) = decide_with(&self.record, served, &self.others, aliases);
         if warnings != self.warnings {
             for w in &warnings {
                 tracing::warn!("{w}");
@@ -738,6 +762,23 @@ mod tests {
         assert_eq!(table.get("old"), Some(&Answer::Moved("news".into())), "beats 410");
         assert_eq!(table.get("older"), Some(&Answer::Moved("news".into())));
         assert_eq!(table.get("gazette"), Some(&Answer::Moved("all".into())));
+    }
+
+    #[test]
+    fn custom_feed_slugs_are_served_and_valid_targets() {
+        // A category once at "weather" is gone; a custom feed now has that slug.
+        let record = record_of(&[("Weather", "weather", vec![1]), ("News", "news", vec![2])]);
+        let now_served = served(&[("News", "news")]);
+        let others = BTreeSet::from(["weather".to_string(), "picks".to_string()]);
+        let (table, warnings) =
+            decide_with(&record, &now_served, &others, &aliases(&[("old-picks", "picks")]));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(table.get("weather"), None, "a served custom feed is never redirected");
+        assert_eq!(table.get("old-picks"), Some(&Answer::Moved("picks".into())));
+        // Without knowing the custom feeds, the same inputs redirect nothing to "picks".
+        let (blind, _) = decide(&record, &now_served, &aliases(&[("old-picks", "picks")]));
+        assert_eq!(blind.get("old-picks"), None);
+        assert_eq!(blind.get("weather"), Some(&Answer::Gone("Weather".into())));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::article::{self, Article, Identity, ParseOptions, Parsed};
 use crate::config::Config;
 use crate::dates::{self, GitDates};
 use crate::index::Index;
-use crate::publish::{ArticleSource, FeedListing, Snapshot};
+use crate::publish::{ArticleSource, FeedKind, FeedListing, Snapshot};
 use crate::render::encode::Encoded;
 use crate::render::{self, FeedItem, FeedMeta, HistoryLink};
 use crate::scan::{self, Rules, SourceFile};
@@ -109,6 +109,8 @@ struct Job {
     key: String,
     slug: String,
     category: Option<String>,
+    /// `Some(i)`: the custom feed `cfg.feeds.custom[i]` (then `category` is `None`).
+    custom: Option<usize>,
     kind: DocKind,
     articles: Vec<Arc<Article>>,
     fingerprint: [u8; 32],
@@ -295,6 +297,10 @@ pub struct Site {
     generation: u64,
     /// The slugs served before and what they answer now (stable feed URLs).
     stable: crate::redirects::Tracker,
+    /// Every article matching each custom feed (`cfg.feeds.custom[i]`), newest first.
+    custom_lists: Vec<Arc<[Arc<Article>]>>,
+    /// The `config_warnings` already logged.
+    config_warned: BTreeSet<String>,
 }
 
 impl Site {
@@ -332,7 +338,10 @@ impl Site {
             article_prints: rustc_hash::FxHashMap::default(),
             generations: HashMap::new(),
             generation: 0,
-            stable: crate::redirects::Tracker::new(&cfg.feeds.out),
+            stable: crate::redirects::Tracker::new(&cfg.feeds.out)
+                .with_others(cfg.feeds.custom.iter().map(|c| c.slug.clone())),
+            custom_lists: vec![Arc::from([]); cfg.feeds.custom.len()],
+            config_warned: BTreeSet::new(),
             cfg,
         })
     }
@@ -602,8 +611,13 @@ impl Site {
         // subsumed by them.
         let _ = self.index.take_dirty();
         let touched = self.index.take_touched();
+        let touched_articles = self.index.take_touched_articles();
         let names: Vec<&str> = self.index.categories().map(|(n, _)| n).collect();
-        let new_slugs = crate::slug::assign(names.iter().copied(), &self.cfg.feeds.slugs);
+        let new_slugs = crate::slug::assign_avoiding(
+            names.iter().copied(),
+            &self.cfg.feeds.slugs,
+            &self.cfg.feeds.custom.iter().map(|f| f.slug.clone()).collect(),
+        );
         let mut lists: BTreeSet<Option<String>> =
             touched.categories.into_iter().map(Some).collect();
         // A category whose slug changed (or that is new) must be written under its new name.
@@ -645,6 +659,8 @@ impl Site {
             };
             self.plan(&slug, category, &mut jobs, &mut report);
         }
+        self.plan_custom(&touched_articles, &mut jobs);
+        self.warn_missing_categories();
         let bodies = self.bodies_for(&jobs);
         let rendered: Vec<Rendered> =
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
@@ -765,6 +781,7 @@ impl Site {
                 key,
                 slug: slug.to_string(),
                 category: category.clone(),
+                custom: None,
                 kind,
                 articles: list[range].to_vec(),
                 fingerprint,
@@ -772,6 +789,66 @@ impl Site {
         }
         let before = self.served_pages.insert(slug.to_string(), layout.served_pages()).unwrap_or(0);
         self.drop_pages(slug, layout.served_pages() + 1..=before, report);
+    }
+
+    /// The custom feeds a change reaches: all of them on the first build, later those that
+    /// match an article the change touched, in its old or its new version. Each is one live
+    /// document (no archive pages: it is a capped view), rendered again only when the
+    /// fingerprint of its items changed, as for the other feeds.
+    fn plan_custom(&mut self, touched: &[Arc<Article>], jobs: &mut Vec<Job>) {
+        let cfg = self.cfg.clone();
+        for (i, feed) in cfg.feeds.custom.iter().enumerate() {
+            let rendered = self.doc_prints.contains_key(&feed.slug);
+            if rendered && !touched.iter().any(|a| feed.matches(a)) {
+                continue;
+            }
+            let matching: Arc<[Arc<Article>]> = feed.select(self.index.everything(None)).into();
+            let articles = feed.capped(&matching).to_vec();
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(format!("custom {}\0", feed.slug).as_bytes());
+            for article in &articles {
+                hasher.update(&self.article_print(article));
+            }
+            let fingerprint = *hasher.finalize().as_bytes();
+            self.custom_lists[i] = matching;
+            if self.doc_prints.get(&feed.slug) == Some(&fingerprint) {
+                continue;
+            }
+            jobs.push(Job {
+                key: feed.slug.clone(),
+                slug: feed.slug.clone(),
+                category: None,
+                custom: Some(i),
+                kind: DocKind::Live { linked: 0 },
+                articles,
+                fingerprint,
+            });
+        }
+    }
+
+    /// Problems of the configuration that only the content reveals: categories a custom
+    /// feed names that no article has. Warnings, not errors: the category may appear with
+    /// the next article, but it is usually a typo. Shown by `herald check` and logged.
+    pub fn config_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, feed) in self.cfg.feeds.custom.iter().enumerate() {
+            for (key, name) in feed.unknown_categories(|name| self.index.has_category(name)) {
+                out.push(format!(
+                    "feeds.custom[{i}].{key}: no article is in category {name:?} (yet); \
+                     names must match exactly, as the index page shows them"
+                ));
+            }
+        }
+        out
+    }
+
+    /// Log each of `config_warnings` once, when it first appears.
+    fn warn_missing_categories(&mut self) {
+        let now: BTreeSet<String> = self.config_warnings().into_iter().collect();
+        for warning in now.difference(&self.config_warned) {
+            tracing::warn!("{warning}");
+        }
+        self.config_warned = now;
     }
 
     /// The HTML bodies the live feeds need (they stay cached: the next render of a live feed
@@ -839,13 +916,22 @@ impl Site {
             job.articles.iter().filter_map(|a| a.updated.or(a.published).map(|d| d.at)).max();
         let last_modified = updated.unwrap_or_default();
         let mut meta = self.feed_meta(&job.slug, job.category.as_deref(), updated);
+        let custom = job.custom.and_then(|i| self.cfg.feeds.custom.get(i));
+        if let Some(feed) = custom {
+            self.custom_meta(&mut meta, feed);
+        }
         match job.kind {
             DocKind::Live { linked } => {
                 if linked > 0 {
                     meta.history.push(self.page_link("prev-archive", &job.slug, linked));
                 }
+                let name = match (custom, job.category.as_deref()) {
+                    (Some(feed), _) => feed.name(),
+                    (None, Some(category)) => category,
+                    (None, None) => "All articles",
+                };
                 let state = FeedState {
-                    name: job.category.as_deref().unwrap_or("All articles").to_string(),
+                    name: name.to_string(),
                     updated,
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
@@ -965,24 +1051,42 @@ impl Site {
         }
     }
 
-    /// The feeds in display order: `all` first, then categories by name.
+    /// A custom feed's title, description and id. The id is `tag:{authority}:feed/{slug}`
+    /// (like `all`'s, which no custom feed may take): it stays through edits of the title
+    /// and filters, and changes only with the slug.
+    fn custom_meta(&self, meta: &mut FeedMeta, feed: &crate::custom::CustomFeed) {
+        let site = &self.cfg.site;
+        meta.title = feed.feed_title(&site.title);
+        meta.description = format!("{} — {}", site.description, feed.name());
+        meta.id =
+            format!("tag:{}:feed/{}", site.id_authority, utf8_percent_encode(&feed.slug, SEGMENT));
+    }
+
+    /// The feeds in display order: `all` first, then the custom feeds as configured, then
+    /// categories by name.
     pub fn listing(&self) -> Vec<FeedListing> {
         let mut out = Vec::new();
-        let mut push = |slug: &str, count: usize| {
+        let mut push = |slug: &str, kind: FeedKind, count: usize| {
             if let Some(state) = self.feed_states.get(slug) {
                 out.push(FeedListing {
                     slug: slug.to_string(),
                     name: state.name.clone(),
+                    kind,
                     count,
                     updated: state.updated,
                     latest: state.latest.clone(),
                 });
             }
         };
-        push("all", self.index.len());
+        push("all", FeedKind::All, self.index.len());
+        for (feed, articles) in self.cfg.feeds.custom.iter().zip(&self.custom_lists) {
+            let count = articles.len();
+            let kind = FeedKind::Custom { articles: articles.clone(), about: feed.describe() };
+            push(&feed.slug, kind, count);
+        }
         for (name, count) in self.index.categories() {
             if let Some(slug) = self.slugs.get(name) {
-                push(slug, count);
+                push(slug, FeedKind::Category, count);
             }
         }
         out

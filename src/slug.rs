@@ -4,7 +4,7 @@
 //! `xi-ma-la-ya`), but Herald keeps Chinese names as they are and lets the URL layer
 //! percent-encode them, which is what readers of those feeds expect to see.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Lower-case letters and digits of any script; every other run of characters becomes one `-`.
 pub fn slugify(name: &str) -> String {
@@ -31,6 +31,16 @@ pub fn assign<'a>(
     names: impl IntoIterator<Item = &'a str>,
     aliases: &BTreeMap<String, String>,
 ) -> HashMap<String, String> {
+    assign_avoiding(names, aliases, &BTreeSet::new())
+}
+
+/// [`assign`], leaving the slugs in `taken` (the custom feeds') to their owners: a category
+/// whose slug would be one of them gets a hash suffix, so both feeds are served.
+pub fn assign_avoiding<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    aliases: &BTreeMap<String, String>,
+    taken: &BTreeSet<String>,
+) -> HashMap<String, String> {
     let mut by_slug: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     let mut out = HashMap::new();
     for name in names {
@@ -44,7 +54,7 @@ pub fn assign<'a>(
         }
         by_slug.entry(slug).or_default().push(name);
     }
-    let taken: std::collections::HashSet<&String> = aliases.values().collect();
+    let taken: BTreeSet<&String> = aliases.values().chain(taken).collect();
     for (slug, names) in by_slug {
         // One name per slug keeps the plain slug: the name that is exactly the slug if there
         // is one, else the first name in byte order; the rest get a hash suffix. The choice
@@ -58,7 +68,13 @@ pub fn assign<'a>(
             let value = if Some(name) == plain {
                 slug.clone()
             } else {
-                format!("{slug}-{}", short_hash(name))
+                let hashed = format!("{slug}-{}", short_hash(name));
+                if taken.contains(&hashed) {
+                    // A slug someone chose happens to be the hashed one: the whole hash.
+                    format!("{slug}-{}", blake3::hash(name.as_bytes()).to_hex())
+                } else {
+                    hashed
+                }
             };
             out.insert(name.to_string(), value);
         }
@@ -101,6 +117,21 @@ mod tests {
         assert_eq!(c["Tokyo  group"], "tokyo-group", "first in byte order keeps the plain slug");
         let values: std::collections::HashSet<_> = a.values().collect();
         assert_eq!(values.len(), 3);
+    }
+
+    #[test]
+    fn taken_slugs_push_categories_aside() {
+        let taken = BTreeSet::from(["world".to_string()]);
+        let slugs = assign_avoiding(["World", "Sport"], &BTreeMap::new(), &taken);
+        assert!(slugs["World"].starts_with("world-"), "{slugs:?}");
+        assert_ne!(slugs["World"], "world");
+        assert_eq!(slugs["Sport"], "sport");
+        let again = assign_avoiding(["Sport", "World"], &BTreeMap::new(), &taken);
+        assert_eq!(slugs, again, "stable");
+        // Even the hashed slug may be taken.
+        let both = BTreeSet::from(["world".to_string(), format!("world-{}", short_hash("World"))]);
+        let slugs = assign_avoiding(["World"], &BTreeMap::new(), &both);
+        assert!(!both.contains(&slugs["World"]) && slugs["World"].starts_with("world-"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Feeds and the index page: precomputed `Encoded` documents served with conditional GET.
 
 use super::{conditional, decode_path, feed_url, AppState, FEED_METHODS};
-use crate::publish::Snapshot;
+use crate::publish::{FeedKind, Snapshot};
 use crate::render::encode::Encoded;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -106,10 +106,16 @@ fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
         "Every article: {base}/feeds/all.rss (RSS 2.0), {base}/feeds/all.atom (Atom 1.0), {base}/feeds/all.json (JSON Feed 1.1)"
     );
     let _ = writeln!(body, "Every feed as an OPML subscription list: {base}/feeds/index.opml");
-    let categories: Vec<_> = snapshot.listing.iter().filter(|f| f.slug != "all").collect();
-    if !categories.is_empty() {
-        body.push_str("\nFeeds by category:\n");
-        for f in categories {
+    let custom: Vec<_> =
+        snapshot.listing.iter().filter(|f| matches!(f.kind, FeedKind::Custom { .. })).collect();
+    let categories: Vec<_> =
+        snapshot.listing.iter().filter(|f| f.kind == FeedKind::Category).collect();
+    for (heading, feeds) in [("Selected feeds", custom), ("Feeds by category", categories)] {
+        if feeds.is_empty() {
+            continue;
+        }
+        let _ = writeln!(body, "\n{heading}:");
+        for f in feeds {
             let plural = if f.count == 1 { "" } else { "s" };
             let _ = writeln!(body, "  {} ({} article{plural})", f.name, f.count);
             let _ = writeln!(body, "    {}", feed_url(base, &format!("{}.rss", f.slug)));

@@ -10,7 +10,7 @@
 //! | `/feeds/{file}`           | GET, HEAD, OPTIONS  | `snapshot.feeds[file]`, CORS            |
 //! | `/feeds/{slug}/archive/{page}` | GET, HEAD, OPTIONS | `snapshot.feeds["{slug}/archive/{page}"]` |
 //! | `/articles/{path}`        | GET, HEAD           | `snapshot.articles[path]` rendered      |
-//! | `/categories/{slug}`      | GET, HEAD           | a category's articles, `?page=N`        |
+//! | `/categories/{slug}`      | GET, HEAD           | a category's (or custom feed's) articles, `?page=N` |
 //! | `/embed.js`               | GET, HEAD           | the embed script (static)               |
 //! | `/feeds/rss.xsl`, `atom.xsl` | GET, HEAD        | feed stylesheets (static)               |
 //! | `/healthz`                | GET, HEAD           | `ok`                                    |

@@ -8,7 +8,7 @@
 use super::{feed_url, SEGMENT};
 use crate::article::Article;
 use crate::index::sort_date;
-use crate::publish::{FeedListing, Snapshot};
+use crate::publish::{FeedKind, FeedListing, Snapshot};
 use crate::render::encode::Encoded;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -78,15 +78,15 @@ fn alternates(out: &mut String, snapshot: &Snapshot, f: &FeedListing, base_url: 
     }
 }
 
-/// Every feed's articles newest first, by slug (`all` and each category of the listing),
-/// for the category pages and the index's latest titles. One sort per publish.
+/// Every feed's articles newest first, by slug (`all`, each custom feed and each category of
+/// the listing), for the category pages and the index's latest titles. One sort per publish.
 pub fn feed_lists(snapshot: &Snapshot) -> HashMap<String, Arc<[Arc<Article>]>> {
     let mut all: Vec<Arc<Article>> = snapshot.articles.values().cloned().collect();
     all.sort_by(|a, b| sort_date(b).cmp(&sort_date(a)).then_with(|| a.path.cmp(&b.path)));
     let slugs: HashMap<&str, &str> = snapshot
         .listing
         .iter()
-        .filter(|f| f.slug != "all")
+        .filter(|f| f.kind == FeedKind::Category)
         .map(|f| (f.name.as_str(), f.slug.as_str()))
         .collect();
     let mut by: HashMap<&str, Vec<Arc<Article>>> = HashMap::new();
@@ -104,6 +104,11 @@ pub fn feed_lists(snapshot: &Snapshot) -> HashMap<String, Arc<[Arc<Article>]>> {
     let mut out: HashMap<String, Arc<[Arc<Article>]>> =
         by.into_iter().map(|(slug, list)| (slug.to_string(), list.into())).collect();
     out.insert("all".into(), all.into());
+    for f in &snapshot.listing {
+        if let FeedKind::Custom { articles, .. } = &f.kind {
+            out.insert(f.slug.clone(), articles.clone());
+        }
+    }
     out
 }
 
@@ -169,6 +174,9 @@ fn updated_meta(out: &mut String, f: &FeedListing) {
         let _ = write!(out, " · updated <time datetime=\"{full}\">{day}</time>");
     }
     out.push_str("</p>\n");
+    if let FeedKind::Custom { about, .. } = &f.kind {
+        let _ = writeln!(out, "<p class=\"meta rules\">{}</p>", escape(about));
+    }
 }
 
 /// One card of the index page.
@@ -234,12 +242,31 @@ pub fn index_page(snapshot: &Snapshot, site_title: &str, base_url: &str) -> Stri
     if listing.is_empty() {
         out.push_str("<p>No feeds yet.</p>\n");
     }
-    let (all, categories): (Vec<&FeedListing>, Vec<&FeedListing>) =
-        listing.iter().partition(|f| f.slug == "all");
+    let of_kind = |kind: fn(&FeedKind) -> bool| -> Vec<&FeedListing> {
+        listing.iter().filter(|f| kind(&f.kind)).collect()
+    };
+    let all = of_kind(|k| *k == FeedKind::All);
+    let custom = of_kind(|k| matches!(k, FeedKind::Custom { .. }));
+    let categories = of_kind(|k| *k == FeedKind::Category);
+    // Element ids of the cards: unique over the whole page.
+    let mut id = 0;
     if !all.is_empty() {
         out.push_str("<ul class=\"feeds top\">\n");
         for f in &all {
-            feed_card(&mut out, snapshot, f, base_url, 0);
+            feed_card(&mut out, snapshot, f, base_url, id);
+            id += 1;
+        }
+        out.push_str("</ul>\n");
+    }
+    if !custom.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Selected feeds <span class=\"muted\">({})</span></h2>\n<ul class=\"feeds custom\">",
+            custom.len()
+        );
+        for f in &custom {
+            feed_card(&mut out, snapshot, f, base_url, id);
+            id += 1;
         }
         out.push_str("</ul>\n");
     }
@@ -255,8 +282,9 @@ pub fn index_page(snapshot: &Snapshot, site_title: &str, base_url: &str) -> Stri
              <span id=\"filter-status\" aria-live=\"polite\"></span></div>\n\
              <ul class=\"feeds\" id=\"feeds\">\n",
         );
-        for (i, f) in categories.iter().enumerate() {
-            feed_card(&mut out, snapshot, f, base_url, i + 1);
+        for f in &categories {
+            feed_card(&mut out, snapshot, f, base_url, id);
+            id += 1;
         }
         out.push_str("</ul>\n<p id=\"no-match\" class=\"muted\" hidden>No category matches.</p>\n");
     }
@@ -278,6 +306,10 @@ pub fn category_page(
     base_url: &str,
 ) -> Option<(String, DateTime<Utc>)> {
     let f = snapshot.listing.iter().find(|f| f.slug == slug)?;
+    let what = match f.kind {
+        FeedKind::Custom { .. } => "selected feed",
+        FeedKind::All | FeedKind::Category => "category",
+    };
     let empty: Arc<[Arc<Article>]> = Arc::new([]);
     let list = snapshot.by_feed.get_or_init(|| feed_lists(snapshot)).get(slug).unwrap_or(&empty);
     let pages = list.len().div_ceil(PAGE_SIZE).max(1);
@@ -296,7 +328,7 @@ pub fn category_page(
     let _ = write!(
         out,
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n\
-         <p class=\"crumbs muted\"><a href=\"{}/\">{}</a> › category</p>\n<h1>{}</h1>\n",
+         <p class=\"crumbs muted\"><a href=\"{}/\">{}</a> › {what}</p>\n<h1>{}</h1>\n",
         escape(base_url),
         escape(site_title),
         escape(&f.name)
@@ -408,11 +440,19 @@ pub fn article_page(
     let feeds: Vec<&FeedListing> = article
         .categories
         .iter()
-        .filter_map(|name| listing.iter().find(|f| &f.name == name && f.slug != "all"))
+        .filter_map(|name| listing.iter().find(|f| &f.name == name && f.kind == FeedKind::Category))
+        .collect();
+    // The custom feeds that select this article: discoverable from it like its categories.
+    let selected: Vec<&FeedListing> = listing
+        .iter()
+        .filter(|f| match &f.kind {
+            FeedKind::Custom { articles, .. } => articles.iter().any(|a| a.path == article.path),
+            FeedKind::All | FeedKind::Category => false,
+        })
         .collect();
     let mut out = String::with_capacity(body_html.len() + 8192);
     head(&mut out, &format!("{} — {}", article.title, site_title));
-    for f in &feeds {
+    for f in feeds.iter().chain(&selected) {
         alternates(&mut out, snapshot, f, base_url);
     }
     let _ = write!(
@@ -454,6 +494,21 @@ pub fn article_page(
                 }
                 None => out.push_str(&escape(name)),
             }
+        }
+        out.push_str("</span>");
+    }
+    if !selected.is_empty() {
+        out.push_str("<span>Selected in ");
+        for (i, f) in selected.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(
+                out,
+                "<a href=\"{}\">{}</a>",
+                escape(&category_url(base_url, &f.slug)),
+                escape(&f.name)
+            );
         }
         out.push_str("</span>");
     }
@@ -508,6 +563,7 @@ mod tests {
             FeedListing {
                 slug: "all".into(),
                 name: "All articles".into(),
+                kind: FeedKind::All,
                 count: 3,
                 updated: Some(Utc.with_ymd_and_hms(2021, 1, 2, 3, 4, 5).unwrap()),
                 latest: vec![article("a.md", "A & B")],
@@ -515,6 +571,7 @@ mod tests {
             FeedListing {
                 slug: "x".into(),
                 name: "<script>alert(1)</script>".into(),
+                kind: FeedKind::Category,
                 count: 1,
                 updated: None,
                 latest: vec![],
@@ -522,6 +579,7 @@ mod tests {
             FeedListing {
                 slug: "喜马拉雅农场新西兰站".into(),
                 name: "喜马拉雅农场新西兰站".into(),
+                kind: FeedKind::Category,
                 count: 2,
                 updated: None,
                 latest: vec![],
@@ -575,6 +633,54 @@ mod tests {
             "<link rel=\"alternate\" type=\"application/feed+json\" title=\"&lt;script&gt;alert(1)&lt;/script&gt; (JSON Feed)\" href=\"https://example.org/feeds/x.json\">"
         ));
         assert!(!html.contains("feeds/all.json"));
+    }
+
+    #[test]
+    fn custom_feeds_have_their_own_section_and_page() {
+        let mut s = snapshot();
+        let mut picked = (*article("p.md", "Picked")).clone();
+        picked.categories = vec!["x".into()];
+        let picked = Arc::new(picked);
+        s.listing.insert(
+            1,
+            FeedListing {
+                slug: "picks".into(),
+                // Named like a category: it must not be taken for one.
+                name: "喜马拉雅农场新西兰站".into(),
+                kind: FeedKind::Custom {
+                    articles: Arc::from([picked.clone()]),
+                    about: "title with \"<b>\" · newest 5".into(),
+                },
+                count: 1,
+                updated: None,
+                latest: vec![picked.clone()],
+            },
+        );
+        s.articles.insert("p.md".into(), picked.clone());
+        let html = index_page(&s, "T", "https://example.org");
+        let section =
+            html.find("<h2>Selected feeds <span class=\"muted\">(1)</span></h2>").unwrap();
+        let card = html.find("data-slug=\"picks\"").unwrap();
+        let categories = html.find("<h2>Categories").unwrap();
+        assert!(section < card && card < categories, "between `all` and the categories");
+        assert!(html.contains("<h2>Categories <span class=\"muted\">(2)</span></h2>"));
+        assert!(html.contains("href=\"https://example.org/feeds/picks.rss\""));
+        assert!(html.contains("href=\"https://example.org/categories/picks\""));
+        for n in 0..4 {
+            assert_eq!(html.matches(&format!("id=\"url-{n}\"")).count(), 1, "ids unique: {n}");
+        }
+        assert!(html
+            .contains("<p class=\"meta rules\">title with &quot;&lt;b&gt;&quot; · newest 5</p>"));
+        let (page, _) = category_page(&s, "picks", 1, "T", "").unwrap();
+        assert!(page.contains("<p class=\"meta rules\">title with &quot;&lt;b&gt;&quot;"));
+        assert!(page.contains("› selected feed</p>") && page.contains(">Picked</a>"), "{page}");
+        let page = article_page(&picked, "", &s, "T", "");
+        assert!(page.contains("<link rel=\"alternate\" type=\"application/rss+xml\" title=\"喜马拉雅农场新西兰站 (RSS)\" href=\"/feeds/picks.rss\">"));
+        assert!(page.contains("<span>Selected in <a href=\"/categories/picks\">"), "{page}");
+        // Named like the category 喜马拉雅农场新西兰站, but not taken for it.
+        assert!(!page.contains("/categories/%E5%96%9C"), "{page}");
+        let other = article_page(&article("q.md", "Other"), "", &s, "T", "");
+        assert!(!other.contains("picks"), "not selected: not linked");
     }
 
     #[test]

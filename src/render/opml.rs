@@ -1,9 +1,9 @@
 //! OPML 2.0 (<http://opml.org/spec2.opml>): a subscription list of every feed, so a reader can
 //! import them all at once.
 //!
-//! One `<outline type="rss">` per feed (`all` first, then the categories by name) pointing at
-//! its RSS document. `dateCreated` and `dateModified` are the newest item's date, so the same
-//! feeds give the same bytes.
+//! One `<outline type="rss">` per feed (`all` first, then the custom feeds, then the
+//! categories by name) pointing at its RSS document. `dateCreated` and `dateModified` are the
+//! newest item's date, so the same feeds give the same bytes.
 
 use super::{rss::rfc822, xml_clean};
 use chrono::{DateTime, Utc};

@@ -254,7 +254,17 @@ impl Repo {
 fn replay_config(root: &Path, out: &Path) -> Arc<herald::config::Config> {
     // 10 items per feed: fewer bytes to render and compress in a debug build (each step
     // costs a cold build), and old items still fall off the end.
-    config_with(root, out, "[content]\ngit_dates = false\n[feeds]\nitems = 10\n")
+    // Two custom feeds, so their incremental re-planning (by category, by title word, with
+    // exclusions and a cap) is held to a cold build at every step too.
+    config_with(
+        root,
+        out,
+        "[content]\ngit_dates = false\n[feeds]\nitems = 10\n\
+         [[feeds.custom]]\nslug = \"harbour-and-tides\"\n\
+         categories = [\"Harbour Life\", \"Weather & Tides\"]\nexclude_title_words = [\"KITES\"]\nitems = 5\n\
+         [[feeds.custom]]\nslug = \"night-words\"\ntitle_words = [\"夜市\", \"Lantern\"]\n\
+         exclude_categories = [\"Night Market\"]\n",
+    )
 }
 
 const STEPS: usize = 40;

@@ -9,7 +9,7 @@ use awc::Client;
 use chrono::{DateTime, TimeZone, Utc};
 use herald::article::{Article, DateSource, Dated, Identity};
 use herald::http::{pages, AppState};
-use herald::publish::{ArticleSource, FeedListing, Snapshot};
+use herald::publish::{ArticleSource, FeedKind, FeedListing, Snapshot};
 use herald::render::encode::Encoded;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -44,6 +44,7 @@ fn listing() -> Vec<FeedListing> {
         FeedListing {
             slug: "all".into(),
             name: "All articles".into(),
+            kind: FeedKind::All,
             count: 2,
             updated: Some(updated()),
             latest: vec![article("gnews/2021/01/740024.md", "Hello")],
@@ -51,6 +52,7 @@ fn listing() -> Vec<FeedListing> {
         FeedListing {
             slug: CHINESE.into(),
             name: CHINESE.into(),
+            kind: FeedKind::Category,
             count: 1,
             updated: Some(updated()),
             latest: vec![article("gnews/2021/01/740024.md", "Hello")],
@@ -58,6 +60,7 @@ fn listing() -> Vec<FeedListing> {
         FeedListing {
             slug: "news".into(),
             name: "<script>News</script>".into(),
+            kind: FeedKind::Category,
             count: 1,
             updated: Some(updated()),
             latest: vec![],

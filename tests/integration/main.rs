@@ -4,6 +4,7 @@ mod attacks;
 mod bad_input;
 mod cli;
 mod consistency;
+mod custom_feeds;
 mod ecosystem;
 mod faults;
 mod http;
