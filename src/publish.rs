@@ -45,6 +45,10 @@ pub struct Snapshot {
     pub by_feed: std::sync::OnceLock<HashMap<String, Arc<[Arc<Article>]>>>,
     /// Category pages rendered on first request; a new snapshot starts with an empty cache.
     pub page_cache: crate::http::pages::PageCache,
+
+    /// Cache-Control, site title, base URL and article bodies: published with the documents,
+    /// so a config reload changes them in the same swap.
+    pub settings: crate::http::Settings,
 }
 
 /// Renders an article's body on demand for `/articles/{path}` (re-reads the file: bodies are

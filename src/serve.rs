@@ -24,6 +24,7 @@ pub fn snapshot(site: &Site) -> Snapshot {
     let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
     snapshot.index_page =
         Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
+    snapshot.settings = http::Settings::new(cfg, Arc::new(site.bodies()));
     snapshot
 }
 
@@ -83,13 +84,7 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     let listener = std::net::TcpListener::bind(cfg.server.listen)
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
-    let state = actix_web::web::Data::new(AppState {
-        snapshot: current.clone(),
-        articles: Arc::new(site.bodies()),
-        cache_control: http::cache_control(cfg.server.max_age),
-        site_title: cfg.site.title.clone(),
-        base_url: cfg.site.base_url.clone(),
-    });
+    let state = actix_web::web::Data::new(AppState { snapshot: current.clone() });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
     let loop_current = current.clone();
     std::thread::Builder::new()
