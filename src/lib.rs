@@ -22,6 +22,7 @@ pub mod dates;
 pub mod http;
 pub mod index;
 pub mod publish;
+pub mod reload;
 pub mod render;
 pub mod scan;
 pub mod serve;
