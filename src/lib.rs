@@ -13,7 +13,8 @@
 //! ```
 //!
 //! `site` drives the stages for a cold build and for a change set; `watch` turns
-//! filesystem events into change sets.
+//! filesystem events into change sets; `reload` says what a changed config file means for
+//! a running server (`serve` applies it).
 
 pub mod article;
 pub mod check;

@@ -11,6 +11,7 @@ use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher as _};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -42,6 +43,34 @@ impl ConfigSource {
         let raw = RawConfig::load(path)?;
         raw.validate(&self.overrides, &self.base_dir)
             .with_context(|| format!("in {}", path.display()))
+    }
+}
+
+/// What came of the config file's changes so far: for monitoring, and for tests, which wait
+/// for `checked` to move instead of sleeping.
+#[derive(Debug, Default)]
+pub struct ReloadStats {
+    /// Times the file was read again after a change (counted once the outcome is settled and
+    /// published).
+    pub checked: AtomicU64,
+    /// Of those, the ones that were not applied: invalid, unreadable or missing, or the build
+    /// with the new configuration failed.
+    pub rejected: AtomicU64,
+    /// Of those, the ones that changed the running configuration.
+    pub applied: AtomicU64,
+}
+
+impl ReloadStats {
+    pub fn checked(&self) -> u64 {
+        self.checked.load(Ordering::SeqCst)
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::SeqCst)
+    }
+
+    pub fn applied(&self) -> u64 {
+        self.applied.load(Ordering::SeqCst)
     }
 }
 
@@ -88,6 +117,10 @@ pub fn plan(running: &Config, new: Config) -> Plan {
     let changed = changed_keys(running, &new);
     let needs_restart: Vec<&'static str> =
         changed.iter().copied().filter(|k| RESTART_ONLY.contains(k)).collect();
+    // Without `site.base_url`, the base URL (and the tag authority after it) comes from
+    // `server.listen`: it must follow the address actually listened on, not the new one.
+    let base_follows_listen = follows_listen(running) && follows_listen(&new);
+    let authority_follows_base = new.site.id_authority == default_authority(&new);
     let mut effective = new;
     // The server keeps the socket and timeouts it started with; recording the new values
     // would make the running config lie about them.
@@ -95,8 +128,28 @@ pub fn plan(running: &Config, new: Config) -> Plan {
     effective.server.request_timeout = running.server.request_timeout;
     effective.server.keep_alive = running.server.keep_alive;
     effective.server.shutdown_timeout = running.server.shutdown_timeout;
+    if base_follows_listen {
+        effective.site.base_url.clone_from(&running.site.base_url);
+        if authority_follows_base {
+            effective.site.id_authority = default_authority(running);
+        }
+    }
     let apply = (effective != *running).then_some(effective);
     Plan { changed, needs_restart, apply }
+}
+
+/// Whether `cfg`'s base URL is the one derived from `server.listen` (no `site.base_url`).
+fn follows_listen(cfg: &Config) -> bool {
+    cfg.site.base_url == format!("http://{}", cfg.server.listen)
+}
+
+/// The tag authority derived from the base URL when `site.id_authority` is not set.
+fn default_authority(cfg: &Config) -> String {
+    let host = url::Url::parse(&cfg.site.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("{host},2026")
 }
 
 /// The keys whose value differs between `a` and `b`, in the order of the config file.
@@ -413,6 +466,26 @@ mod tests {
         assert_eq!(apply.site.title, "New");
         assert_eq!(apply.server.listen, a.server.listen);
         assert_eq!(apply.server.keep_alive, a.server.keep_alive);
+    }
+
+    #[test]
+    fn a_base_url_derived_from_listen_follows_the_address_still_listened_on() {
+        let a = config("");
+        let b = config("[site]\ntitle = \"New\"\n[server]\nlisten = \"0.0.0.0:9999\"");
+        assert_eq!(b.site.base_url, "http://0.0.0.0:9999");
+        let plan = plan(&a, b);
+        assert_eq!(plan.needs_restart, ["server.listen"]);
+        let apply = plan.apply.unwrap();
+        assert_eq!(apply.site.base_url, "http://127.0.0.1:8080");
+        assert_eq!(apply.site.id_authority, "127.0.0.1,2026");
+        assert_eq!(apply.site.title, "New");
+        // A base URL given in the file is the file's.
+        let c = config(
+            "[site]\nbase_url = \"https://feeds.example.org\"\n[server]\nlisten = \"0.0.0.0:9999\"",
+        );
+        let apply = super::plan(&a, c).apply.unwrap();
+        assert_eq!(apply.site.base_url, "https://feeds.example.org");
+        assert_eq!(apply.site.id_authority, "feeds.example.org,2026");
     }
 
     #[test]
