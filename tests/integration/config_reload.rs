@@ -142,6 +142,8 @@ fn max_age_follows_into_cache_control() {
     let running = setup.start();
     let (_, cache, _) = get(&running, "/feeds/all.atom");
     assert!(cache.contains("max-age=300,"), "{cache}");
+    let etag = |path: &str| raw::get(running.addr, path).header("etag").unwrap().to_string();
+    let etags_before = (etag("/feeds/all.atom"), etag("/"));
 
     setup.write(&toml("First", "max_age_seconds = 7\n"));
     wait_for("Cache-Control follows", || get(&running, "/feeds/all.atom").1.contains("max-age=7,"));
@@ -150,6 +152,8 @@ fn max_age_follows_into_cache_control() {
         assert_eq!(status, 200, "{path}");
         assert!(cache.contains("max-age=7,"), "{path}: {cache}");
     }
+    // The full rebuild rendered the same bytes: readers' caches stay valid.
+    assert_eq!((etag("/feeds/all.atom"), etag("/")), etags_before);
     running.stop().unwrap();
 }
 
@@ -302,4 +306,33 @@ fn a_fixed_config_is_never_reloaded() {
     assert_eq!(feed_title(&running), "First");
     assert_eq!(running.reloads.checked(), 0);
     running.stop().unwrap();
+}
+
+#[test]
+fn the_binary_reloads_its_config_file_and_keeps_its_flags() {
+    let content = copy_fixture("mixed");
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[site]\ntitle = \"From the file\"\nid_authority = \"feeds.example.org,2026\"\n\
+                [content]\ngit_dates = false\n";
+    let binary = crate::faults::start_binary(content.path(), &dir.path().join("out"), text);
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("the config file start_binary wrote");
+    let title = || {
+        let r = raw::get(binary.addr, "/feeds/all.rss");
+        parse_feed(&r.body).title.map(|t| t.content).unwrap_or_default()
+    };
+    assert_eq!(title(), "From the file");
+    // --base-url https://feeds.example.org was given: the file's base URL must not win.
+    let edited = "[site]\ntitle = \"Edited\"\nbase_url = \"https://file.example\"\n\
+                  id_authority = \"feeds.example.org,2026\"\n\
+                  [content]\ngit_dates = false\n[server]\nmax_age_seconds = 9\n";
+    std::fs::write(&file, edited).unwrap();
+    wait_for("the binary applies the edit", || title() == "Edited");
+    let r = raw::get(binary.addr, "/feeds/all.rss");
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(body.contains("https://feeds.example.org/") && !body.contains("file.example"));
+    assert!(r.header("cache-control").unwrap().contains("max-age=9,"));
 }
