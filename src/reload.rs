@@ -679,6 +679,27 @@ mod tests {
         changes_to(&rx, &path, "three!");
     }
 
+    /// How Kubernetes updates a mounted ConfigMap: the file is a symlink through `..data`,
+    /// and `..data` is swapped for a link to a new folder. No event names the file.
+    #[cfg(unix)]
+    #[test]
+    fn a_configmap_style_symlink_swap_is_seen() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        for (version, text) in [("v1", "one"), ("v2", "two")] {
+            std::fs::create_dir(dir.path().join(version)).unwrap();
+            std::fs::write(dir.path().join(version).join("herald.toml"), text).unwrap();
+        }
+        symlink("v1", dir.path().join("..data")).unwrap();
+        let path = dir.path().join("herald.toml");
+        symlink("..data/herald.toml", &path).unwrap();
+        let (_watcher, rx) = watch(&path);
+
+        symlink("v2", dir.path().join("..data_tmp")).unwrap();
+        std::fs::rename(dir.path().join("..data_tmp"), dir.path().join("..data")).unwrap();
+        changes_to(&rx, &path, "two");
+    }
+
     #[test]
     fn dropping_the_watcher_returns() {
         let dir = tempfile::tempdir().unwrap();
