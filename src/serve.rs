@@ -330,12 +330,22 @@ impl Rebuilder {
     fn reload(&mut self) {
         let Some(file) = self.source.as_ref().and_then(|s| s.path.as_ref()) else { return };
         let file = file.display().to_string();
-        let counter = match self.try_reload(&file) {
-            Ok(true) => Some(&self.reloads.applied),
-            Ok(false) => None,
-            Err(e) => {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.try_reload(&file)));
+        let counter = match outcome {
+            Ok(Ok(true)) => Some(&self.reloads.applied),
+            Ok(Ok(false)) => None,
+            Ok(Err(e)) => {
                 tracing::error!(
                     "config file {file} not applied: {e:#}; still running with the previous configuration"
+                );
+                Some(&self.reloads.rejected)
+            }
+            Err(_) => {
+                // The site may be half-published: the next change rebuilds it from scratch.
+                self.broken = true;
+                tracing::error!(
+                    "applying config file {file} panicked; still serving the last good feeds"
                 );
                 Some(&self.reloads.rejected)
             }

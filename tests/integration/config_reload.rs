@@ -133,6 +133,15 @@ fn a_new_title_reaches_the_feeds_the_pages_and_the_mirror() {
             .is_ok_and(|t| t.contains("<title>Second</title>"))
     });
     assert_eq!(running.reloads.rejected(), 0);
+    // The content folder is still watched after the rebuild.
+    std::fs::write(
+        setup.content().join("posts/after.md"),
+        "---\ntitle: After the reload\ndate: 2025-03-01\n---\n\nBody.\n",
+    )
+    .unwrap();
+    eventually(&running, "/feeds/all.atom", "a content edit after the reload", |b| {
+        b.contains("After the reload")
+    });
     running.stop().unwrap();
 }
 
