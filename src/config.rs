@@ -161,8 +161,10 @@ pub struct Overrides {
 /// A configuration problem, naming the file and key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    // `error`, not `source`: the message carries it already, and an error chain printed
+    // with its causes would say it twice.
+    #[error("cannot read config file {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{key}: {message}")]
@@ -183,7 +185,7 @@ impl RawConfig {
     /// Read and parse a config file.
     pub fn load(path: &Path) -> Result<RawConfig, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
         RawConfig::parse(&text, path)
     }
 

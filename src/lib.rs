@@ -13,8 +13,9 @@
 //! ```
 //!
 //! `site` drives the stages for a cold build and for a change set; `watch` turns
-//! filesystem events into change sets; `redirects` keeps the URLs of slugs no longer served
-//! answering (301 to where the category went, or 410).
+//! filesystem events into change sets; `reload` says what a changed config file means for
+//! a running server (`serve` applies it); `redirects` keeps the URLs of slugs no longer
+//! served answering (301 to where the category went, or 410).
 
 pub mod article;
 pub mod check;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod index;
 pub mod publish;
 pub mod redirects;
+pub mod reload;
 pub mod render;
 pub mod scan;
 pub mod serve;

@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use herald::config::{Config, Overrides, RawConfig};
+use herald::config::{Config, Overrides};
+use herald::reload::ConfigSource;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
         "info,actix_server=warn"
     });
     let result = match cli.command.unwrap_or(Command::Serve(Options::default_serve())) {
-        Command::Serve(o) => load(&o).and_then(herald::serve::run),
+        Command::Serve(o) => source(&o).and_then(herald::serve::run_watched),
         Command::Build(o) => load(&o).and_then(build),
         Command::Check(o) => load(&o.options).and_then(|cfg| check(cfg, o.json)),
     };
@@ -96,25 +97,27 @@ fn init_logging(default: &str) {
 }
 
 fn load(o: &Options) -> anyhow::Result<Arc<Config>> {
-    let raw = if o.config.exists() {
-        RawConfig::load(&o.config)?
-    } else if o.config == Path::new("config/herald.toml") {
-        // The default file is optional: flags and environment variables may say everything.
-        RawConfig::default()
-    } else {
-        anyhow::bail!("config file {} does not exist", o.config.display());
-    };
-    let base_dir = o.config.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Arc::new(source(o)?.load()?))
+}
+
+/// Where the configuration comes from: the file and the flags/environment overrides (kept, so
+/// `herald serve` can apply them again when it reloads the file).
+fn source(o: &Options) -> anyhow::Result<ConfigSource> {
     let overrides = Overrides {
         content: o.content.clone(),
         out: o.out.clone(),
         listen: o.listen.clone(),
         base_url: o.base_url.clone(),
     };
-    let cfg = raw
-        .validate(&overrides, &base_dir)
-        .with_context(|| format!("in {}", o.config.display()))?;
-    Ok(Arc::new(cfg))
+    if o.config.exists() {
+        Ok(ConfigSource::file(o.config.clone(), overrides))
+    } else if o.config == Path::new("config/herald.toml") {
+        // The default file is optional: flags and environment variables may say everything.
+        let base_dir = o.config.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(ConfigSource { path: None, overrides, base_dir })
+    } else {
+        anyhow::bail!("config file {} does not exist", o.config.display());
+    }
 }
 
 fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {

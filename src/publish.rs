@@ -63,6 +63,10 @@ pub struct Snapshot {
     pub page_cache: crate::http::pages::PageCache,
     /// What the slugs that are no longer served answer (301 or 410), see `redirects`.
     pub redirects: Arc<crate::redirects::Table>,
+
+    /// Cache-Control, site title, base URL and article bodies: published with the documents,
+    /// so a config reload changes them in the same swap.
+    pub settings: crate::http::Settings,
 }
 
 /// Renders an article's body on demand for `/articles/{path}` (re-reads the file: bodies are

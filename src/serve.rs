@@ -3,13 +3,15 @@
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::publish::{Mirror, Snapshot};
+use crate::reload::{self, ConfigSource, ConfigWatcher, ReloadStats};
 use crate::render::encode::Encoded;
 use crate::site::{RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,18 +26,23 @@ pub fn snapshot(site: &Site) -> Snapshot {
     let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
     snapshot.index_page =
         Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
+    snapshot.settings = http::Settings::new(cfg, Arc::new(site.bodies()));
     snapshot
 }
 
-/// A running Herald: server, watcher and rebuild thread.
+/// A running Herald: server, watchers and rebuild thread.
 pub struct Running {
     /// The address the server listens on (useful with port 0).
     pub addr: std::net::SocketAddr,
     /// The snapshot being served; replaced after each rebuild.
     pub current: Arc<ArcSwap<Snapshot>>,
+    /// What came of the config file's changes (all zero when it is not watched).
+    pub reloads: Arc<ReloadStats>,
     server: actix_web::dev::ServerHandle,
     thread: std::thread::JoinHandle<std::io::Result<()>>,
-    _watcher: Watcher,
+    _config_watcher: Option<ConfigWatcher>,
+    /// Ends the rebuild thread (which owns the content watcher) when `Running` goes away.
+    _stop: StopOnDrop,
 }
 
 impl Running {
@@ -53,6 +60,15 @@ impl Running {
     }
 }
 
+/// Sends [`Event::Stop`] to the rebuild thread when dropped.
+struct StopOnDrop(Sender<Event>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(Event::Stop);
+    }
+}
+
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     start(cfg)?.wait()?;
@@ -60,8 +76,54 @@ pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `herald serve` with its config file watched: start and wait.
+pub fn run_watched(source: ConfigSource) -> anyhow::Result<ExitCode> {
+    start_watched(source)?.wait()?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Build, publish, start watching and serving; return once the server accepts connections.
+/// The configuration is fixed: see [`start_watched`] for one that follows its file.
 pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
+    let (events_tx, events) = mpsc::channel();
+    start_with(cfg, None, events_tx, events)
+}
+
+/// [`start`] with the configuration loaded from `source`, whose file is then watched: a valid
+/// change is applied without a restart, an invalid one is reported and the running
+/// configuration kept.
+pub fn start_watched(source: ConfigSource) -> anyhow::Result<Running> {
+    let (events_tx, events) = mpsc::channel();
+    // Watched before it is read, so an edit made while the first build runs is not missed.
+    let config_watcher = match &source.path {
+        Some(path) => {
+            let tx = events_tx.clone();
+            let watcher = ConfigWatcher::start(path, reload::CONFIG_QUIET, move || {
+                tx.send(Event::ConfigChanged).is_ok()
+            })?;
+            tracing::debug!("watching config file {} for changes", path.display());
+            Some(watcher)
+        }
+        None => {
+            tracing::debug!("no config file: nothing to watch for configuration changes");
+            None
+        }
+    };
+    let cfg = Arc::new(source.load()?);
+    let mut running = start_with(cfg, Some(source), events_tx, events)?;
+    running._config_watcher = config_watcher;
+    Ok(running)
+}
+
+/// [`start`], the rebuild thread reading `events` (the config watcher, if any, sends to
+/// `events_tx` too).
+fn start_with(
+    cfg: Arc<Config>,
+    source: Option<ConfigSource>,
+    events_tx: Sender<Event>,
+    events: Receiver<Event>,
+) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
     let first = snapshot(&site);
@@ -77,24 +139,30 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
         }
     };
     let current = Arc::new(ArcSwap::from_pointee(first));
-    let (watcher, changes) =
-        Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
-            .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
+    let watcher = watch_content(&cfg, 0, events_tx.clone())?;
     let listener = std::net::TcpListener::bind(cfg.server.listen)
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
-    let state = actix_web::web::Data::new(AppState {
-        snapshot: current.clone(),
-        articles: Arc::new(site.bodies()),
-        cache_control: http::cache_control(cfg.server.max_age),
-        site_title: cfg.site.title.clone(),
-        base_url: cfg.site.base_url.clone(),
-    });
+    let state = actix_web::web::Data::new(AppState { snapshot: current.clone() });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
-    let loop_current = current.clone();
+    let publisher = Publisher { current: current.clone(), mirror, mirror_ok };
+    let reloads = Arc::new(ReloadStats::default());
+    let rebuilder = Rebuilder {
+        site,
+        reloads: reloads.clone(),
+        cfg: cfg.clone(),
+        publisher,
+        source,
+        events_tx: events_tx.clone(),
+        watcher,
+        generation: 0,
+        next_generation: 1,
+        broken: false,
+        root_missing: false,
+    };
     std::thread::Builder::new()
         .name("herald-rebuild".into())
-        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+        .spawn(move || rebuild_loop(rebuilder, events))?;
     let timeouts = http::Timeouts::from(&cfg.server);
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
@@ -110,62 +178,122 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
         cfg.content.root.display(),
         started.elapsed()
     );
-    Ok(Running { addr, current, server, thread, _watcher: watcher })
+    Ok(Running {
+        addr,
+        current,
+        reloads,
+        server,
+        thread,
+        _config_watcher: None,
+        _stop: StopOnDrop(events_tx),
+    })
+}
+
+/// What the rebuild thread is told, over one channel: it is the only writer of the site, so
+/// content changes and config changes are applied one after the other, never concurrently.
+enum Event {
+    /// A change set from the content watcher of the given generation (a watcher replaced
+    /// after `content.root` changed may still have sets in flight: they are dropped).
+    Content { generation: u64, set: ChangeSet },
+    /// The config file changed: re-read it.
+    ConfigChanged,
+    /// `Running` is gone.
+    Stop,
+}
+
+/// Watch `cfg.content.root`, forwarding its change sets as [`Event::Content`] of `generation`.
+/// The forwarding thread ends when the watcher is dropped.
+fn watch_content(cfg: &Config, generation: u64, events: Sender<Event>) -> anyhow::Result<Watcher> {
+    let (watcher, changes) =
+        Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
+            .with_context(|| format!("cannot watch {}", cfg.content.root.display()))?;
+    std::thread::Builder::new().name("herald-changes".into()).spawn(move || {
+        for set in changes {
+            if events.send(Event::Content { generation, set }).is_err() {
+                return;
+            }
+        }
+    })?;
+    Ok(watcher)
 }
 
 /// How often the git HEAD is looked at when no file changes (a commit or a `git pull` that
 /// touched no article still moves the dates learned from history).
 const GIT_POLL: Duration = Duration::from_secs(2);
 
-/// Apply change sets until the watcher goes away. A rebuild that fails or panics is logged
-/// and the site is rebuilt from scratch on the next change; the last good snapshot stays
-/// served meanwhile, as it does while the content root is missing.
-fn rebuild_loop(
-    mut site: Site,
-    changes: Receiver<ChangeSet>,
-    current: Arc<ArcSwap<Snapshot>>,
-    mirror: Mirror,
-    mirror_ok: bool,
-) {
-    let cfg = site.config().clone();
-    let mut publisher = Publisher { current, mirror, mirror_ok };
-    let mut broken = false;
-    let mut root_missing = false;
+/// The rebuild thread's state: the site (it is its only writer) and what it was built from.
+struct Rebuilder {
+    site: Site,
+    /// The running configuration (start-only keys as at start).
+    cfg: Arc<Config>,
+    publisher: Publisher,
+    /// Where the configuration is re-read from; `None`: it is fixed.
+    source: Option<ConfigSource>,
+    reloads: Arc<ReloadStats>,
+    /// For the content watcher's forwarding thread.
+    events_tx: Sender<Event>,
+    watcher: Watcher,
+    /// Generation of `watcher`: change sets of any other are stale.
+    generation: u64,
+    next_generation: u64,
+    /// The last rebuild failed: the next one starts from scratch.
+    broken: bool,
+    root_missing: bool,
+}
+
+/// Apply change sets and config changes until `Running` goes away. A rebuild that fails or
+/// panics is logged and the site is rebuilt from scratch on the next change; the last good
+/// snapshot stays served meanwhile, as it does while the content root is missing.
+fn rebuild_loop(mut r: Rebuilder, events: Receiver<Event>) {
     loop {
-        let set = match changes.recv_timeout(GIT_POLL) {
-            Ok(set) => Some(set),
+        let set = match events.recv_timeout(GIT_POLL) {
+            Ok(Event::Content { generation, set }) if generation == r.generation => Some(set),
+            Ok(Event::Content { .. }) => continue,
+            Ok(Event::ConfigChanged) => {
+                r.reload();
+                continue;
+            }
+            Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
                 // Nothing changed: a mirror that failed catches up as soon as it can.
-                publisher.retry_mirror();
+                r.publisher.retry_mirror();
                 None
             }
-            Err(RecvTimeoutError::Disconnected) => return,
         };
+        r.apply(set);
+    }
+}
+
+impl Rebuilder {
+    /// Apply one change set (or none: then only the git HEAD is looked at).
+    fn apply(&mut self, set: Option<ChangeSet>) {
+        let cfg = self.cfg.clone();
         // A content root that is gone is a fault (a re-clone in progress, an unmounted disk),
         // not a repository without articles: keep serving and mirroring the last good feeds,
         // and rescan everything once it is back.
         if !cfg.content.root.is_dir() {
-            if !root_missing {
+            if !self.root_missing {
                 tracing::error!(
                     "the content folder {} is missing; still serving the last good feeds until it is back",
                     cfg.content.root.display()
                 );
             }
-            root_missing = true;
-            continue;
+            self.root_missing = true;
+            return;
         }
-        let set = if std::mem::take(&mut root_missing) {
+        let set = if std::mem::take(&mut self.root_missing) {
             tracing::info!("the content folder {} is back; rescanning", cfg.content.root.display());
             Some(ChangeSet { rescan: true, ..ChangeSet::default() })
         } else {
             set
         };
         let started = Instant::now();
+        let (site, publisher, broken) = (&mut self.site, &mut self.publisher, self.broken);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if broken {
-                site = Site::build(cfg.clone())?;
+                *site = Site::build(cfg.clone())?;
                 publisher.publish(
-                    &site,
+                    site,
                     &RebuildReport::default(),
                     &RebuildReport::default(),
                     started,
@@ -175,16 +303,16 @@ fn rebuild_loop(
             if let Some(set) = &set {
                 let applied = site.apply(set);
                 let rendered = site.render_dirty();
-                publisher.publish(&site, &applied, &rendered, started, set.rescan);
+                publisher.publish(site, &applied, &rendered, started, set.rescan);
             }
             // After the feeds for the files are out: git dates change only when HEAD moved.
             if site.refresh_git() {
                 let rendered = site.render_dirty();
-                publisher.publish(&site, &RebuildReport::default(), &rendered, started, false);
+                publisher.publish(site, &RebuildReport::default(), &rendered, started, false);
             }
             anyhow::Ok(())
         }));
-        broken = match outcome {
+        self.broken = match outcome {
             Ok(Ok(())) => false,
             Ok(Err(e)) => {
                 tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
@@ -195,6 +323,97 @@ fn rebuild_loop(
                 true
             }
         };
+    }
+
+    /// The config file changed: re-read it and, when it is valid and differs, rebuild the site
+    /// with it. Anything wrong leaves the running configuration and feeds as they are.
+    fn reload(&mut self) {
+        let Some(file) = self.source.as_ref().and_then(|s| s.path.as_ref()) else { return };
+        let file = file.display().to_string();
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.try_reload(&file)));
+        let counter = match outcome {
+            Ok(Ok(true)) => Some(&self.reloads.applied),
+            Ok(Ok(false)) => None,
+            Ok(Err(e)) => {
+                tracing::error!(
+                    "config file {file} not applied: {e:#}; still running with the previous configuration"
+                );
+                Some(&self.reloads.rejected)
+            }
+            Err(_) => {
+                // The site may be half-published: the next change rebuilds it from scratch.
+                self.broken = true;
+                tracing::error!(
+                    "applying config file {file} panicked; still serving the last good feeds"
+                );
+                Some(&self.reloads.rejected)
+            }
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        self.reloads.checked.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// [`Rebuilder::reload`]: whether a new configuration was applied.
+    fn try_reload(&mut self, file: &str) -> anyhow::Result<bool> {
+        let Some(source) = &self.source else { return Ok(false) };
+        let plan = reload::plan(&self.cfg, source.load()?);
+        for key in &plan.needs_restart {
+            tracing::warn!(
+                "config file {file}: {key} changed, but it needs a restart to take effect; \
+                 still using the value Herald started with"
+            );
+        }
+        let Some(new) = plan.apply.clone() else {
+            if plan.changed.is_empty() {
+                tracing::debug!("config file {file} changed on disk; nothing in effect changed");
+            }
+            return Ok(false);
+        };
+        self.rebuild_with(&Arc::new(new), &plan)?;
+        let keys: Vec<&str> = plan.applied().collect();
+        tracing::info!("config reloaded from {file}: changed keys {}", keys.join(", "));
+        Ok(true)
+    }
+
+    /// Build the site afresh with `cfg` (a full rebuild: feeds whose bytes do not change keep
+    /// their ETags, as rendering is deterministic), move the content watcher and the mirror if
+    /// the plan says so, then publish. On error nothing is changed.
+    fn rebuild_with(&mut self, cfg: &Arc<Config>, plan: &reload::Plan) -> anyhow::Result<()> {
+        let started = Instant::now();
+        // The new watch first: a change made during the build is then not missed.
+        let watch = if plan.moves_watch() {
+            let generation = self.next_generation;
+            self.next_generation += 1;
+            Some((watch_content(cfg, generation, self.events_tx.clone())?, generation))
+        } else {
+            None
+        };
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut site = Site::new(cfg.clone())?;
+            let applied = site.rescan();
+            let rendered = site.render_dirty();
+            anyhow::Ok((site, applied, rendered))
+        }));
+        let (site, applied, rendered) = match built {
+            Ok(built) => built?,
+            Err(_) => anyhow::bail!("building the feeds panicked"),
+        };
+        if let Some((watcher, generation)) = watch {
+            self.watcher = watcher;
+            self.generation = generation;
+        }
+        if plan.moves_mirror() {
+            self.publisher.mirror = Mirror::new(cfg.feeds.out.clone());
+        }
+        self.site = site;
+        self.cfg = cfg.clone();
+        self.broken = false;
+        self.root_missing = false;
+        self.publisher.publish(&self.site, &applied, &rendered, started, true);
+        Ok(())
     }
 }
 

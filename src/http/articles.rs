@@ -16,14 +16,16 @@ pub(crate) async fn article(req: HttpRequest, state: web::Data<AppState>) -> Htt
     };
 
     // The body is re-read and rendered from the file: blocking work, off the event loop.
-    let source = state.articles.clone();
+    let source = snapshot.settings.articles.clone();
     let for_render = article.clone();
     let body = match web::block(move || source.body_html(&for_render)).await {
         Ok(Ok(body)) => body,
         Ok(Err(why)) => return render_error(&article.path, &why),
         Err(_) => return render_error(&article.path, "the renderer failed"),
     };
-    let html = pages::article_page(&article, &body, &snapshot, &state.site_title, &state.base_url);
+    let settings = &snapshot.settings;
+    let html =
+        pages::article_page(&article, &body, &snapshot, &settings.site_title, &settings.base_url);
 
     // A page is cheap to hash; its ETag lets readers revalidate.
     let etag = format!("\"{}\"", &blake3::hash(html.as_bytes()).to_hex().as_str()[..32]);
@@ -34,7 +36,7 @@ pub(crate) async fn article(req: HttpRequest, state: web::Data<AppState>) -> Htt
     };
     let mut res = HttpResponse::build(status);
     res.insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, state.cache_control.clone()))
+        .insert_header((header::CACHE_CONTROL, settings.cache_control.clone()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if status == StatusCode::NOT_MODIFIED {
         return res.finish();

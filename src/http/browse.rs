@@ -44,8 +44,8 @@ pub(crate) async fn category(req: HttpRequest, state: web::Data<AppState>) -> Ht
     let snapshot = state.snapshot.load_full();
     let raw = req.match_info().get("slug").unwrap_or_default();
     // An old slug answers 301 or 410 whatever the page asked for.
-    if let Some(res) =
-        decode_path(raw).and_then(|slug| super::stable::category(&state, &snapshot, &slug, &req))
+    if let Some(res) = decode_path(raw)
+        .and_then(|slug| super::stable::category(&snapshot.settings, &snapshot, &slug, &req))
     {
         return res;
     }
@@ -53,12 +53,13 @@ pub(crate) async fn category(req: HttpRequest, state: web::Data<AppState>) -> Ht
         return super::feeds::not_found(state).await;
     };
     let doc = snapshot.page_cache.get_or_render(&slug, page, || {
+        let settings = &snapshot.settings;
         let (html, updated) =
-            pages::category_page(&snapshot, &slug, page, &state.site_title, &state.base_url)?;
+            pages::category_page(&snapshot, &slug, page, &settings.site_title, &settings.base_url)?;
         Some(Encoded::new(html.into_bytes(), "text/html; charset=utf-8", updated))
     });
     match doc {
-        Some(doc) => serve_encoded(&req, &doc, &state, false),
+        Some(doc) => serve_encoded(&req, &doc, &snapshot.settings.cache_control, false),
         None => super::feeds::not_found(state).await,
     }
 }
@@ -76,31 +77,29 @@ fn asset(
     })
 }
 
-fn serve_asset(req: &HttpRequest, doc: &Encoded, state: &AppState) -> HttpResponse {
-    let mut res = serve_encoded(req, doc, state, true);
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(ASSET_CACHE));
-    res
+fn serve_asset(req: &HttpRequest, doc: &Encoded) -> HttpResponse {
+    serve_encoded(req, doc, &HeaderValue::from_static(ASSET_CACHE), true)
 }
 
 /// `GET|HEAD /embed.js`: renders a feed's newest titles into another site's page.
-pub(crate) async fn embed_js(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn embed_js(req: HttpRequest) -> HttpResponse {
     static DOC: OnceLock<Encoded> = OnceLock::new();
     let doc = asset(&DOC, include_str!("assets/embed.js"), "text/javascript; charset=utf-8");
-    serve_asset(&req, doc, &state)
+    serve_asset(&req, doc)
 }
 
 /// `GET|HEAD /feeds/rss.xsl`: shows an RSS feed as a page in a browser.
-pub(crate) async fn rss_xsl(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn rss_xsl(req: HttpRequest) -> HttpResponse {
     static DOC: OnceLock<Encoded> = OnceLock::new();
     let doc = asset(&DOC, include_str!("assets/rss.xsl"), "text/xsl; charset=utf-8");
-    serve_asset(&req, doc, &state)
+    serve_asset(&req, doc)
 }
 
 /// `GET|HEAD /feeds/atom.xsl`: shows an Atom feed as a page in a browser.
-pub(crate) async fn atom_xsl(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn atom_xsl(req: HttpRequest) -> HttpResponse {
     static DOC: OnceLock<Encoded> = OnceLock::new();
     let doc = asset(&DOC, include_str!("assets/atom.xsl"), "text/xsl; charset=utf-8");
-    serve_asset(&req, doc, &state)
+    serve_asset(&req, doc)
 }
 
 /// Browsers show `application/rss+xml` and `application/atom+xml` as plain text (Chromium)

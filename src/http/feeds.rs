@@ -19,11 +19,15 @@ const MAX_REQUEST_HEADERS_ECHO: usize = 1024;
 pub(crate) async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load();
     let raw = req.match_info().get("file").unwrap_or_default();
-    let Some(name) = decode_path(raw) else { return not_found_response(&state, &snapshot) };
+    let Some(name) = decode_path(raw) else { return not_found_response(&snapshot) };
     match snapshot.feeds.get(name.as_ref()) {
-        Some(doc) => super::browse::for_browsers(&req, doc, serve_encoded(&req, doc, &state, true)),
-        None => super::stable::feed(&state, &snapshot, &name)
-            .unwrap_or_else(|| not_found_response(&state, &snapshot)),
+        Some(doc) => super::browse::for_browsers(
+            &req,
+            doc,
+            serve_encoded(&req, doc, &snapshot.settings.cache_control, true),
+        ),
+        None => super::stable::feed(&snapshot.settings, &snapshot, &name)
+            .unwrap_or_else(|| not_found_response(&snapshot)),
     }
 }
 
@@ -34,12 +38,12 @@ pub(crate) async fn archive(req: HttpRequest, state: web::Data<AppState>) -> Htt
     let slug = req.match_info().get("slug").and_then(decode_path);
     let page = req.match_info().get("page").and_then(decode_path);
     let (Some(slug), Some(page)) = (slug, page) else {
-        return not_found_response(&state, &snapshot);
+        return not_found_response(&snapshot);
     };
     match snapshot.feeds.get(&format!("{slug}/archive/{page}")) {
-        Some(doc) => serve_encoded(&req, doc, &state, true),
-        None => super::stable::archive(&state, &snapshot, &slug, &page)
-            .unwrap_or_else(|| not_found_response(&state, &snapshot)),
+        Some(doc) => serve_encoded(&req, doc, &snapshot.settings.cache_control, true),
+        None => super::stable::archive(&snapshot.settings, &snapshot, &slug, &page)
+            .unwrap_or_else(|| not_found_response(&snapshot)),
     }
 }
 
@@ -50,7 +54,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub(crate) async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load();
     match &snapshot.index_page {
-        Some(doc) => serve_encoded(&req, doc, &state, false),
+        Some(doc) => serve_encoded(&req, doc, &snapshot.settings.cache_control, false),
         None => HttpResponse::ServiceUnavailable()
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -93,12 +97,11 @@ fn is_token_list(s: &str) -> bool {
 
 /// Anything unrouted, and unknown feeds: 404 saying where the feeds are.
 pub(crate) async fn not_found(state: web::Data<AppState>) -> HttpResponse {
-    let snapshot = state.snapshot.load();
-    not_found_response(&state, &snapshot)
+    not_found_response(&state.snapshot.load())
 }
 
-fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
-    let base = &state.base_url;
+fn not_found_response(snapshot: &Snapshot) -> HttpResponse {
+    let base = &snapshot.settings.base_url;
     let mut body = String::from("404 Not Found\n\n");
     let _ = writeln!(body, "The list of feeds is at {base}/");
     let _ = writeln!(
@@ -132,11 +135,12 @@ fn not_found_response(state: &AppState, snapshot: &Snapshot) -> HttpResponse {
 }
 
 /// Serve one precomputed document: pick the coding, evaluate preconditions, send 200 or 304.
-/// `cors` adds the headers a cross-origin feed reader needs.
+/// `cache_control` applies unless the document is immutable; `cors` adds the headers a
+/// cross-origin feed reader needs.
 pub(crate) fn serve_encoded(
     req: &HttpRequest,
     doc: &Encoded,
-    state: &AppState,
+    cache_control: &HeaderValue,
     cors: bool,
 ) -> HttpResponse {
     let accept_encoding = accept_encoding(req);
@@ -153,11 +157,7 @@ pub(crate) fn serve_encoded(
         .insert_header((header::LAST_MODIFIED, doc.last_modified_header.clone()))
         .insert_header((
             header::CACHE_CONTROL,
-            if doc.immutable {
-                HeaderValue::from_static(IMMUTABLE)
-            } else {
-                state.cache_control.clone()
-            },
+            if doc.immutable { HeaderValue::from_static(IMMUTABLE) } else { cache_control.clone() },
         ))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));

@@ -46,15 +46,69 @@ pub fn cache_control(max_age: std::time::Duration) -> HeaderValue {
 
 /// What the handlers read. Registered by the caller as `web::Data<AppState>`.
 pub struct AppState {
-    /// The published snapshot; each request loads it once, so it sees one consistent set.
+    /// The published snapshot; each request loads it once, so it sees one consistent set of
+    /// documents and settings.
     pub snapshot: std::sync::Arc<arc_swap::ArcSwap<crate::publish::Snapshot>>,
-    /// Renders article bodies for `/articles/{path}`.
-    pub articles: std::sync::Arc<dyn crate::publish::ArticleSource>,
+}
+
+/// The request-side settings from the configuration. They travel in the snapshot, not in
+/// `AppState`, so that a config reload changes them in the same swap as the documents: a
+/// request never sees a new title with old feeds, or bodies read from the old content folder.
+#[derive(Clone)]
+pub struct Settings {
     /// `Cache-Control` of feeds and pages: [`cache_control`] of `server.max_age_seconds`.
     pub cache_control: HeaderValue,
     pub site_title: String,
     /// Absolute base URL, no trailing slash (may be empty: links are then root-relative).
     pub base_url: String,
+    /// Renders article bodies for `/articles/{path}`.
+    pub articles: std::sync::Arc<dyn crate::publish::ArticleSource>,
+}
+
+impl Settings {
+    /// The settings of `cfg`, bodies rendered by `articles`.
+    pub fn new(
+        cfg: &crate::config::Config,
+        articles: std::sync::Arc<dyn crate::publish::ArticleSource>,
+    ) -> Settings {
+        Settings {
+            cache_control: cache_control(cfg.server.max_age),
+            site_title: cfg.site.title.clone(),
+            base_url: cfg.site.base_url.clone(),
+            articles,
+        }
+    }
+}
+
+/// The config defaults; article bodies cannot be rendered (there is no content folder).
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            cache_control: cache_control(Duration::from_secs(300)),
+            site_title: "Herald".into(),
+            base_url: String::new(),
+            articles: std::sync::Arc::new(NoBodies),
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("cache_control", &self.cache_control)
+            .field("site_title", &self.site_title)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The article source of [`Settings::default`].
+struct NoBodies;
+
+impl crate::publish::ArticleSource for NoBodies {
+    fn body_html(&self, _: &crate::article::Article) -> Result<String, String> {
+        Err("no content folder is configured".into())
+    }
 }
 
 /// Methods the feed resources answer (the `Allow` of a 405 and of a preflight).

@@ -2,7 +2,7 @@
 //! now, `410 Gone` when it is no more (see `crate::redirects`). Asked only when the URL is
 //! not served; a slug never served stays a 404.
 
-use super::{feed_url, pages, AppState};
+use super::{feed_url, pages, Settings};
 use crate::publish::Snapshot;
 use crate::redirects::Answer;
 use actix_web::http::header::{self, HeaderValue};
@@ -16,14 +16,14 @@ const LIVE_EXTS: [&str; 3] = ["rss", "atom", "json"];
 const PAGE_EXTS: [&str; 2] = ["rss", "atom"];
 
 /// `/feeds/{slug}.{ext}` (`file` decoded) that is not served.
-pub(crate) fn feed(state: &AppState, snapshot: &Snapshot, file: &str) -> Option<HttpResponse> {
+pub(crate) fn feed(settings: &Settings, snapshot: &Snapshot, file: &str) -> Option<HttpResponse> {
     let (slug, ext) = file.rsplit_once('.')?;
     if !LIVE_EXTS.contains(&ext) {
         return None;
     }
     let answer = snapshot.redirects.get(slug)?;
-    Some(respond(state, answer, &format!("The feed {file}"), true, |to| {
-        feed_url(&state.base_url, &format!("{to}.{ext}"))
+    Some(respond(settings, answer, &format!("The feed {file}"), true, |to| {
+        feed_url(&settings.base_url, &format!("{to}.{ext}"))
     }))
 }
 
@@ -31,7 +31,7 @@ pub(crate) fn feed(state: &AppState, snapshot: &Snapshot, file: &str) -> Option<
 /// or to its live feed when the new feed has no such page (a merge into a larger category
 /// numbers its pages differently).
 pub(crate) fn archive(
-    state: &AppState,
+    settings: &Settings,
     snapshot: &Snapshot,
     slug: &str,
     page: &str,
@@ -43,27 +43,27 @@ pub(crate) fn archive(
     }
     let answer = snapshot.redirects.get(slug)?;
     let what = format!("Archive page {page} of the feed {slug}");
-    Some(respond(state, answer, &what, true, |to| {
+    Some(respond(settings, answer, &what, true, |to| {
         let same_page = format!("{to}/archive/{page}");
         if snapshot.feeds.contains_key(&same_page) {
-            format!("{}/feeds/{}", state.base_url, crate::site::encode_path(&same_page))
+            format!("{}/feeds/{}", settings.base_url, crate::site::encode_path(&same_page))
         } else {
-            feed_url(&state.base_url, &format!("{to}.{ext}"))
+            feed_url(&settings.base_url, &format!("{to}.{ext}"))
         }
     }))
 }
 
 /// `/categories/{slug}[?query]` that is not served; the query (`?page=N`) is kept.
 pub(crate) fn category(
-    state: &AppState,
+    settings: &Settings,
     snapshot: &Snapshot,
     slug: &str,
     req: &HttpRequest,
 ) -> Option<HttpResponse> {
     let answer = snapshot.redirects.get(slug)?;
     let query = req.query_string();
-    Some(respond(state, answer, &format!("The category page {slug}"), false, |to| {
-        let url = pages::category_url(&state.base_url, to);
+    Some(respond(settings, answer, &format!("The category page {slug}"), false, |to| {
+        let url = pages::category_url(&settings.base_url, to);
         if query.is_empty() {
             url
         } else {
@@ -73,7 +73,7 @@ pub(crate) fn category(
 }
 
 fn respond(
-    state: &AppState,
+    settings: &Settings,
     answer: &Answer,
     what: &str,
     cors: bool,
@@ -81,7 +81,7 @@ fn respond(
 ) -> HttpResponse {
     let mut res = match answer {
         Answer::Moved(to) => moved(what, &location(to)),
-        Answer::Gone(name) => gone(state, what, name),
+        Answer::Gone(name) => gone(settings, what, name),
     };
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
@@ -108,10 +108,10 @@ fn moved(what: &str, location: &str) -> HttpResponse {
         ))
 }
 
-fn gone(state: &AppState, what: &str, name: &str) -> HttpResponse {
-    let base = &state.base_url;
+fn gone(settings: &Settings, what: &str, name: &str) -> HttpResponse {
+    let base = &settings.base_url;
     // Cached like a feed: readers poll a dead feed for years; a cache in front answers them.
-    HttpResponse::Gone().insert_header((header::CACHE_CONTROL, state.cache_control.clone())).body(
+    HttpResponse::Gone().insert_header((header::CACHE_CONTROL, settings.cache_control.clone())).body(
         format!(
             "410 Gone\n\n{what} (category {name:?}) is gone: the category has no articles any more.\n\
              Every feed is listed at {base}/ and, as an OPML subscription list, at {base}/feeds/index.opml\n"

@@ -437,10 +437,6 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
     let site = Site::build(cfg.clone()).unwrap();
     let state = actix_web::web::Data::new(herald::http::AppState {
         snapshot: Arc::new(ArcSwap::from_pointee(herald::serve::snapshot(&site))),
-        articles: Arc::new(site.bodies()),
-        cache_control: herald::http::cache_control(Duration::from_secs(300)),
-        site_title: "Test".into(),
-        base_url: cfg.site.base_url.clone(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use awc::Client;
 use chrono::{DateTime, TimeZone, Utc};
 use herald::article::{Article, DateSource, Dated, Identity};
-use herald::http::{pages, AppState};
+use herald::http::{pages, AppState, Settings};
 use herald::publish::{ArticleSource, FeedKind, FeedListing, Snapshot};
 use herald::render::encode::Encoded;
 use std::collections::HashMap;
@@ -127,13 +127,14 @@ impl ArticleSource for Bodies {
 }
 
 fn state(with_index: bool) -> web::Data<AppState> {
-    web::Data::new(AppState {
-        snapshot: Arc::new(ArcSwap::from_pointee(snapshot(with_index))),
-        articles: Arc::new(Bodies),
+    let mut snapshot = snapshot(with_index);
+    snapshot.settings = Settings {
         cache_control: herald::http::cache_control(Duration::from_secs(300)),
         site_title: "Herald test".into(),
         base_url: "http://feeds.example".into(),
-    })
+        articles: Arc::new(Bodies),
+    };
+    web::Data::new(AppState { snapshot: Arc::new(ArcSwap::from_pointee(snapshot)) })
 }
 
 struct TestServer {

@@ -3,6 +3,7 @@
 mod attacks;
 mod bad_input;
 mod cli;
+mod config_reload;
 mod consistency;
 mod custom_feeds;
 mod ecosystem;
