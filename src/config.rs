@@ -357,13 +357,14 @@ impl RawConfig {
 fn check_hubs(hubs: Vec<String>) -> Result<Vec<String>, ConfigError> {
     let mut out: Vec<String> = Vec::with_capacity(hubs.len());
     for hub in hubs {
-        let url = url::Url::parse(hub.trim()).map_err(|e| {
-            invalid("websub.hubs", format!("{hub:?} is not an absolute URL ({e})"))
-        })?;
+        let url = url::Url::parse(hub.trim())
+            .map_err(|e| invalid("websub.hubs", format!("{hub:?} is not an absolute URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(invalid(
                 "websub.hubs",
-                format!("{hub:?} must be an http(s) URL with a host, like \"https://hub.example/\""),
+                format!(
+                    "{hub:?} must be an http(s) URL with a host, like \"https://hub.example/\""
+                ),
             ));
         }
         if url.fragment().is_some() {

@@ -6,6 +6,7 @@ use crate::publish::{Mirror, Snapshot};
 use crate::render::encode::Encoded;
 use crate::site::{RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
+use crate::websub::{self, Pinger};
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use std::process::ExitCode;
@@ -53,6 +54,13 @@ impl Running {
     }
 }
 
+/// What `start_with` can be told beyond the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How WebSub publish pings are retried (tests shorten the waits).
+    pub websub_retry: websub::Retry,
+}
+
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     start(cfg)?.wait()?;
@@ -62,12 +70,26 @@ pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
 
 /// Build, publish, start watching and serving; return once the server accepts connections.
 pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
+    start_with(cfg, Options::default())
+}
+
+/// [`start`] with [`Options`].
+pub fn start_with(cfg: Arc<Config>, options: Options) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
     let first = snapshot(&site);
+    let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
+        .context("cannot start the WebSub threads")?;
     let mirror = Mirror::new(cfg.feeds.out.clone());
     let mirror_ok = match mirror.sync_all(&first) {
-        Ok(_) => true,
+        Ok(written) => {
+            // The feeds that differ from what the mirror held changed while Herald was
+            // down (or are new): their subscribers have not heard of it yet.
+            if let Some(pinger) = &pinger {
+                pinger.ping(&written);
+            }
+            true
+        }
         Err(e) => {
             tracing::error!(
                 "cannot write feeds to {}: {e}; serving them from memory",
@@ -94,7 +116,7 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
     let loop_current = current.clone();
     std::thread::Builder::new()
         .name("herald-rebuild".into())
-        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok, pinger))?;
     let timeouts = http::Timeouts::from(&cfg.server);
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
@@ -126,9 +148,10 @@ fn rebuild_loop(
     current: Arc<ArcSwap<Snapshot>>,
     mirror: Mirror,
     mirror_ok: bool,
+    pinger: Option<Pinger>,
 ) {
     let cfg = site.config().clone();
-    let mut publisher = Publisher { current, mirror, mirror_ok };
+    let mut publisher = Publisher { current, mirror, mirror_ok, pinger };
     let mut broken = false;
     let mut root_missing = false;
     loop {
@@ -205,6 +228,8 @@ struct Publisher {
     /// False after a failed write: the mirror is then re-synced whole, so it catches up
     /// once the disk has room again.
     mirror_ok: bool,
+    /// WebSub publish pings, when hubs are configured.
+    pinger: Option<Pinger>,
 }
 
 impl Publisher {
@@ -217,8 +242,9 @@ impl Publisher {
         match self.mirror.sync_all(&published) {
             Ok(written) => {
                 tracing::info!(
-                    "feeds in {} are written again ({written} files caught up)",
-                    self.mirror.dir().display()
+                    "feeds in {} are written again ({} files caught up)",
+                    self.mirror.dir().display(),
+                    written.len()
                 );
                 self.mirror_ok = true;
             }
@@ -241,7 +267,14 @@ impl Publisher {
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        self.current.store(Arc::new(snapshot(site)));
+        let previous = self.current.swap(Arc::new(snapshot(site)));
+        // Compared with what was served, not taken from `rendered`: a rebuild from scratch
+        // after a failure reports nothing rendered, yet its feeds may differ.
+        let topics = match &self.pinger {
+            Some(_) => websub::changed_topics(&previous, &self.current.load()),
+            None => Vec::new(),
+        };
+        drop(previous);
         tracing::info!(
             "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
             started.elapsed(),
@@ -268,5 +301,9 @@ impl Publisher {
                 false
             }
         };
+        // Last, so a hub that fetches at once finds the mirror written too.
+        if let Some(pinger) = &self.pinger {
+            pinger.ping(&topics);
+        }
     }
 }

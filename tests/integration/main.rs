@@ -12,3 +12,4 @@ mod properties;
 mod site;
 mod support;
 mod watch;
+mod websub;
