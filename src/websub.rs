@@ -106,6 +106,27 @@ pub fn link_header(hubs: &[String], topic: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&value).ok()
 }
 
+/// A warning when the hubs could not fetch the topics: `site.base_url` is a loopback address
+/// (the default, `http://127.0.0.1:8080`, or `localhost`) while a hub is not on this machine.
+pub fn unreachable_topics_warning(base_url: &str, hubs: &[String]) -> Option<String> {
+    let is_local = |u: &str| {
+        url::Url::parse(u).ok().is_some_and(|u| match u.host() {
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        })
+    };
+    let remote: Vec<&str> = hubs.iter().map(String::as_str).filter(|h| !is_local(h)).collect();
+    (is_local(base_url) && !remote.is_empty()).then(|| {
+        format!(
+            "WebSub: site.base_url is {base_url}, which {} cannot fetch; set site.base_url \
+             (or --base-url) to the public address of the feeds",
+            remote.join(", ")
+        )
+    })
+}
+
 /// How a hub answered one ping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -280,6 +301,9 @@ impl Pinger {
             senders.push(tx);
         }
         tracing::info!("WebSub: live feeds are announced to {}", hubs.join(", "));
+        if let Some(warning) = unreachable_topics_warning(base_url, hubs) {
+            tracing::warn!("{warning}");
+        }
         Ok(Some(Pinger { base_url: base_url.to_string(), hubs: senders }))
     }
 
@@ -457,6 +481,19 @@ mod tests {
             "<https://a.example/>; rel=\"hub\", <http://b.example/hub>; rel=\"hub\", \
              <https://f.example/feeds/all.rss>; rel=\"self\""
         );
+    }
+
+    #[test]
+    fn a_loopback_base_url_with_a_remote_hub_is_warned_about() {
+        let hubs = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let remote = hubs(&["https://hub.example/"]);
+        let local = hubs(&["http://127.0.0.1:9/hub", "http://localhost:7/"]);
+        for base in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
+            let warning = unreachable_topics_warning(base, &remote).expect(base);
+            assert!(warning.contains(base) && warning.contains("https://hub.example/"));
+            assert_eq!(unreachable_topics_warning(base, &local), None, "{base}: local hubs");
+        }
+        assert_eq!(unreachable_topics_warning("https://feeds.example.org", &remote), None);
     }
 
     #[test]

@@ -298,10 +298,17 @@ fn the_hub_is_pinged_for_exactly_the_live_feeds_that_changed() {
     let text = String::from_utf8(atom.body.clone()).unwrap();
     assert!(text.contains(&format!(r#"<link href="{topic}" rel="self""#)), "{text}");
     assert!(text.contains(&format!(r#"<link href="{}" rel="hub"/>"#, hub.url)), "{text}");
-    assert_eq!(
-        atom.header("link"),
-        Some(format!(r#"<{}>; rel="hub", <{topic}>; rel="self""#, hub.url).as_str())
-    );
+    let link = format!(r#"<{}>; rel="hub", <{topic}>; rel="self""#, hub.url);
+    assert_eq!(atom.header("link"), Some(link.as_str()));
+    let etag = atom.header("etag").unwrap();
+    let not_modified = raw::get_with(
+        running.addr,
+        "/feeds/harbour-life.atom",
+        &format!("If-None-Match: {etag}\r\n"),
+    )
+    .unwrap();
+    assert_eq!(not_modified.status, 304);
+    assert_eq!(not_modified.header("link"), Some(link.as_str()), "on 304 too");
     let rss = String::from_utf8(raw::get(running.addr, "/feeds/all.rss").body).unwrap();
     assert!(rss.contains(&format!(r#"<atom:link href="{BASE}/feeds/all.rss" rel="self""#)));
     assert!(rss.contains(&format!(r#"<atom:link href="{}" rel="hub"/>"#, hub.url)), "{rss}");
