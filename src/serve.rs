@@ -81,13 +81,12 @@ pub fn start_with(cfg: Arc<Config>, options: Options) -> anyhow::Result<Running>
     let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
         .context("cannot start the WebSub threads")?;
     let mirror = Mirror::new(cfg.feeds.out.clone());
+    // The feeds that differ from what the mirror held changed while Herald was down (or are
+    // new): their subscribers have not heard of it yet. Pinged once the server listens.
+    let mut startup_topics = Vec::new();
     let mirror_ok = match mirror.sync_all(&first) {
         Ok(written) => {
-            // The feeds that differ from what the mirror held changed while Herald was
-            // down (or are new): their subscribers have not heard of it yet.
-            if let Some(pinger) = &pinger {
-                pinger.ping(&written);
-            }
+            startup_topics = written;
             true
         }
         Err(e) => {
@@ -114,6 +113,7 @@ pub fn start_with(cfg: Arc<Config>, options: Options) -> anyhow::Result<Running>
     });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
     let loop_current = current.clone();
+    let startup_pinger = pinger.clone();
     std::thread::Builder::new()
         .name("herald-rebuild".into())
         .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok, pinger))?;
@@ -127,6 +127,9 @@ pub fn start_with(cfg: Arc<Config>, options: Options) -> anyhow::Result<Running>
         })
     })?;
     let server = handle_rx.recv().context("the HTTP server did not start")?;
+    if let Some(pinger) = startup_pinger {
+        pinger.ping(&startup_topics);
+    }
     tracing::info!(
         "serving {feeds} feed files for {articles} articles from {} at http://{addr}/ (ready in {:.2?})",
         cfg.content.root.display(),

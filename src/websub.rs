@@ -269,7 +269,8 @@ impl Queue {
 }
 
 /// Sends the publish pings of `herald serve`: one thread per hub, fed by a channel.
-/// Dropping the `Pinger` ends the threads (a ping in flight is finished first).
+/// Dropping the `Pinger` (every clone) ends the threads (a ping in flight is finished first).
+#[derive(Clone)]
 pub struct Pinger {
     base_url: String,
     hubs: Vec<Sender<Vec<String>>>,
