@@ -94,6 +94,7 @@ fn feed50() -> Feed {
         atom_url: "https://feeds.example.org/feeds/all.atom".into(),
         json_url: "https://feeds.example.org/feeds/all.json".into(),
         history: vec![],
+        hubs: vec![],
         archive: false,
         html_url: "https://feeds.example.org/".into(),
         language: Some("zh-CN".into()),

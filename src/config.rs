@@ -17,6 +17,7 @@ pub struct Config {
     pub content: Content,
     pub feeds: Feeds,
     pub server: Server,
+    pub websub: WebSub,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +81,14 @@ pub struct Server {
     pub shutdown_timeout: Duration,
 }
 
+/// WebSub (W3C Recommendation) publishing: hubs named in every live feed and pinged when
+/// its bytes change. No hubs: WebSub is off and the feeds are as without this section.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WebSub {
+    /// Absolute http(s) URLs of the hubs, as the `url` crate normalises them.
+    pub hubs: Vec<String>,
+}
+
 /// The config file as the user typed it: every key optional, unknown keys rejected.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -88,6 +97,7 @@ pub struct RawConfig {
     pub content: RawContent,
     pub feeds: RawFeeds,
     pub server: RawServer,
+    pub websub: RawWebSub,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -147,6 +157,12 @@ pub struct RawServer {
     pub request_timeout_ms: Option<u64>,
     pub keep_alive_seconds: Option<u64>,
     pub shutdown_timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawWebSub {
+    pub hubs: Option<Vec<String>>,
 }
 
 /// Values given on the command line or in `HERALD_*` variables; they beat the file.
@@ -324,7 +340,10 @@ impl RawConfig {
             ));
         }
 
+        let websub = WebSub { hubs: check_hubs(self.websub.hubs.unwrap_or_default())? };
+
         Ok(Config {
+            websub,
             site: Site {
                 title: self.site.title.unwrap_or_else(|| "Herald".into()),
                 description: self
@@ -356,6 +375,34 @@ impl RawConfig {
             },
         })
     }
+}
+
+/// Each hub must be an absolute http(s) URL with a host, named once. Returned normalised by
+/// the `url` crate (`https://Hub.Example` → `https://hub.example/`), so the feeds name it
+/// exactly as Herald pings it.
+fn check_hubs(hubs: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = Vec::with_capacity(hubs.len());
+    for hub in hubs {
+        let url = url::Url::parse(hub.trim())
+            .map_err(|e| invalid("websub.hubs", format!("{hub:?} is not an absolute URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid(
+                "websub.hubs",
+                format!(
+                    "{hub:?} must be an http(s) URL with a host, like \"https://hub.example/\""
+                ),
+            ));
+        }
+        if url.fragment().is_some() {
+            return Err(invalid("websub.hubs", format!("{hub:?} must not have a #fragment")));
+        }
+        let url = url.to_string();
+        if out.contains(&url) {
+            return Err(invalid("websub.hubs", format!("{hub:?} is listed twice")));
+        }
+        out.push(url);
+    }
+    Ok(out)
 }
 
 /// RFC 4151 taggingEntity: `authority,date` with a date of `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
@@ -602,6 +649,19 @@ mod tests {
     }
 
     #[test]
+    fn websub_is_off_by_default_and_hubs_are_normalised() {
+        assert!(validate("").unwrap().websub.hubs.is_empty());
+        assert!(validate("[websub]\nhubs = []").unwrap().websub.hubs.is_empty());
+        let cfg = validate(
+            "[websub]\nhubs = [\"https://Hub.Example\", \"http://127.0.0.1:9/publish?x=1\"]",
+        )
+        .unwrap();
+        assert_eq!(cfg.websub.hubs, ["https://hub.example/", "http://127.0.0.1:9/publish?x=1"]);
+        let err = validate("[websub]\nhub = \"https://hub.example/\"").unwrap_err().to_string();
+        assert!(err.contains("hub"), "{err}");
+    }
+
+    #[test]
     fn unknown_key_is_an_error_naming_it() {
         let err = validate("[content]\nroots = 1").unwrap_err().to_string();
         assert!(err.contains("roots"), "{err}");
@@ -634,6 +694,11 @@ mod tests {
             ("[server]\nrequest_timeout_ms = 0", "server.request_timeout_ms"),
             ("[server]\nkeep_alive_seconds = 86400", "server.keep_alive_seconds"),
             ("[server]\nshutdown_timeout_seconds = 86400", "server.shutdown_timeout_seconds"),
+            ("[websub]\nhubs = [\"hub.example\"]", "websub.hubs"),
+            ("[websub]\nhubs = [\"ftp://hub.example/\"]", "websub.hubs"),
+            ("[websub]\nhubs = [\"mailto:hub@example.org\"]", "websub.hubs"),
+            ("[websub]\nhubs = [\"https://hub.example/#x\"]", "websub.hubs"),
+            ("[websub]\nhubs = [\"https://hub.example\", \"https://HUB.example/\"]", "websub.hubs"),
         ] {
             let err = validate(text).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

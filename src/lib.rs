@@ -10,6 +10,7 @@
 //!   → render (RSS 2.0 / Atom 1.0 bytes, compressed once, validators once)
 //!   → publish (atomic swap of the served snapshot; on-disk mirror via temp + rename)
 //!   → http (actix-web route table: conditional GET, CORS, pages)
+//!   → websub (publish pings to the configured hubs for the live feeds that changed)
 //! ```
 //!
 //! `site` drives the stages for a cold build and for a change set; `watch` turns
@@ -33,3 +34,4 @@ pub mod serve;
 pub mod site;
 pub mod slug;
 pub mod watch;
+pub mod websub;

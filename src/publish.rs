@@ -166,15 +166,15 @@ impl Mirror {
 
     /// Make the folder hold exactly the feeds of `snapshot`: write every feed whose bytes
     /// differ from the file, delete feed files that are no longer served and temporaries a
-    /// crashed writer left.
-    pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<usize> {
+    /// crashed writer left. Returns the names of the files written, in name order.
+    pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
-        let mut written = 0;
+        let mut written = Vec::new();
         for (name, doc) in &snapshot.feeds {
             let path = self.dir.join(name);
             if std::fs::read(&path).ok().as_deref() != Some(&doc.identity.bytes[..]) {
                 write_file(&self.dir, name, &doc.identity.bytes)?;
-                written += 1;
+                written.push(name.clone());
             }
         }
         let mut names = archive_files(&self.dir)?;
@@ -188,6 +188,7 @@ impl Mirror {
                 std::fs::remove_file(self.dir.join(&name))?;
             }
         }
+        written.sort();
         Ok(written)
     }
 

@@ -5,7 +5,7 @@
 //! the config to run with); `serve.rs` applies a plan on its rebuild thread, and
 //! [`ConfigWatcher`] tells it when to re-read the file.
 
-use crate::config::{Config, Content, Feeds, Overrides, RawConfig, Server, Site};
+use crate::config::{Config, Content, Feeds, Overrides, RawConfig, Server, Site, WebSub};
 use anyhow::Context;
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher as _};
@@ -170,6 +170,7 @@ pub fn changed_keys(a: &Config, b: &Config) -> Vec<&'static str> {
             },
         feeds: Feeds { items, out, link_template, slugs, redirects, archive_page_size, custom },
         server: Server { listen, max_age, debounce, request_timeout, keep_alive, shutdown_timeout },
+        websub: WebSub { hubs },
     } = a;
     let mut keys = Vec::new();
     let mut check = |key: &'static str, differs: bool| {
@@ -203,6 +204,7 @@ pub fn changed_keys(a: &Config, b: &Config) -> Vec<&'static str> {
     check("server.request_timeout_ms", *request_timeout != b.server.request_timeout);
     check("server.keep_alive_seconds", *keep_alive != b.server.keep_alive);
     check("server.shutdown_timeout_seconds", *shutdown_timeout != b.server.shutdown_timeout);
+    check("websub.hubs", *hubs != b.websub.hubs);
     keys
 }
 
@@ -522,8 +524,9 @@ mod tests {
         b.server.request_timeout += Duration::from_millis(1);
         b.server.keep_alive += Duration::from_secs(1);
         b.server.shutdown_timeout += Duration::from_secs(1);
+        b.websub.hubs.push("https://hub.example/".into());
         let plan = plan(&a, b);
-        assert_eq!(plan.changed.len(), 26, "{:?}", plan.changed);
+        assert_eq!(plan.changed.len(), 27, "{:?}", plan.changed);
         assert_eq!(plan.needs_restart, RESTART_ONLY);
         assert!(plan.moves_watch());
         assert!(plan.moves_mirror());

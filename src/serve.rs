@@ -7,6 +7,7 @@ use crate::reload::{self, ConfigSource, ConfigWatcher, ReloadStats};
 use crate::render::encode::Encoded;
 use crate::site::{RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
+use crate::websub::{self, Pinger};
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use std::process::ExitCode;
@@ -69,6 +70,13 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// What [`start_with`] can be told beyond the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How WebSub publish pings are retried (tests shorten the waits).
+    pub websub_retry: websub::Retry,
+}
+
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     start(cfg)?.wait()?;
@@ -86,8 +94,13 @@ pub fn run_watched(source: ConfigSource) -> anyhow::Result<ExitCode> {
 /// Build, publish, start watching and serving; return once the server accepts connections.
 /// The configuration is fixed: see [`start_watched`] for one that follows its file.
 pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
+    start_with(cfg, Options::default())
+}
+
+/// [`start`] with [`Options`].
+pub fn start_with(cfg: Arc<Config>, options: Options) -> anyhow::Result<Running> {
     let (events_tx, events) = mpsc::channel();
-    start_with(cfg, None, events_tx, events)
+    start_inner(cfg, None, events_tx, events, options)
 }
 
 /// [`start`] with the configuration loaded from `source`, whose file is then watched: a valid
@@ -111,25 +124,34 @@ pub fn start_watched(source: ConfigSource) -> anyhow::Result<Running> {
         }
     };
     let cfg = Arc::new(source.load()?);
-    let mut running = start_with(cfg, Some(source), events_tx, events)?;
+    let mut running = start_inner(cfg, Some(source), events_tx, events, Options::default())?;
     running._config_watcher = config_watcher;
     Ok(running)
 }
 
 /// [`start`], the rebuild thread reading `events` (the config watcher, if any, sends to
 /// `events_tx` too).
-fn start_with(
+fn start_inner(
     cfg: Arc<Config>,
     source: Option<ConfigSource>,
     events_tx: Sender<Event>,
     events: Receiver<Event>,
+    options: Options,
 ) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
     let first = snapshot(&site);
+    let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
+        .context("cannot start the WebSub threads")?;
     let mirror = Mirror::new(cfg.feeds.out.clone());
+    // The feeds that differ from what the mirror held changed while Herald was down (or are
+    // new): their subscribers have not heard of it yet. Pinged once the server listens.
+    let mut startup_topics = Vec::new();
     let mirror_ok = match mirror.sync_all(&first) {
-        Ok(_) => true,
+        Ok(written) => {
+            startup_topics = written;
+            true
+        }
         Err(e) => {
             tracing::error!(
                 "cannot write feeds to {}: {e}; serving them from memory",
@@ -145,7 +167,14 @@ fn start_with(
     let addr = listener.local_addr()?;
     let state = actix_web::web::Data::new(AppState { snapshot: current.clone() });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
-    let publisher = Publisher { current: current.clone(), mirror, mirror_ok };
+    let startup_pinger = pinger.clone();
+    let publisher = Publisher {
+        current: current.clone(),
+        mirror,
+        mirror_ok,
+        pinger,
+        websub_retry: options.websub_retry,
+    };
     let reloads = Arc::new(ReloadStats::default());
     let rebuilder = Rebuilder {
         site,
@@ -173,6 +202,9 @@ fn start_with(
         })
     })?;
     let server = handle_rx.recv().context("the HTTP server did not start")?;
+    if let Some(pinger) = startup_pinger {
+        pinger.ping(&startup_topics);
+    }
     tracing::info!(
         "serving {feeds} feed files for {articles} articles from {} at http://{addr}/ (ready in {:.2?})",
         cfg.content.root.display(),
@@ -405,6 +437,13 @@ impl Rebuilder {
             self.watcher = watcher;
             self.generation = generation;
         }
+        // New hubs or a new base URL (the topics): ping with a new pinger from now on; the
+        // feeds, which name the hubs, changed too, so every topic is pinged at the new hubs.
+        if plan.changed.iter().any(|k| ["websub.hubs", "site.base_url"].contains(k)) {
+            self.publisher.pinger =
+                Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, self.publisher.websub_retry)
+                    .context("cannot start the WebSub threads")?;
+        }
         if plan.moves_mirror() {
             self.publisher.mirror = Mirror::new(cfg.feeds.out.clone());
         }
@@ -424,6 +463,10 @@ struct Publisher {
     /// False after a failed write: the mirror is then re-synced whole, so it catches up
     /// once the disk has room again.
     mirror_ok: bool,
+    /// WebSub publish pings, when hubs are configured.
+    pinger: Option<Pinger>,
+    /// How pings are retried (kept to start a new pinger when the hubs are reloaded).
+    websub_retry: websub::Retry,
 }
 
 impl Publisher {
@@ -436,8 +479,9 @@ impl Publisher {
         match self.mirror.sync_all(&published) {
             Ok(written) => {
                 tracing::info!(
-                    "feeds in {} are written again ({written} files caught up)",
-                    self.mirror.dir().display()
+                    "feeds in {} are written again ({} files caught up)",
+                    self.mirror.dir().display(),
+                    written.len()
                 );
                 self.mirror_ok = true;
             }
@@ -460,7 +504,14 @@ impl Publisher {
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        self.current.store(Arc::new(snapshot(site)));
+        let previous = self.current.swap(Arc::new(snapshot(site)));
+        // Compared with what was served, not taken from `rendered`: a rebuild from scratch
+        // after a failure reports nothing rendered, yet its feeds may differ.
+        let topics = match &self.pinger {
+            Some(_) => websub::changed_topics(&previous, &self.current.load()),
+            None => Vec::new(),
+        };
+        drop(previous);
         tracing::info!(
             "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
             started.elapsed(),
@@ -487,5 +538,9 @@ impl Publisher {
                 false
             }
         };
+        // Last, so a hub that fetches at once finds the mirror written too.
+        if let Some(pinger) = &self.pinger {
+            pinger.ping(&topics);
+        }
     }
 }

@@ -939,18 +939,32 @@ impl Site {
                     render::rss::render(&meta, &items),
                     render::atom::render(&meta, &items),
                 );
+                let json = render::json::render(&meta, &items);
+                let hubs = &meta.hubs;
                 let docs = vec![
-                    (format!("{}.rss", job.slug), Encoded::new(rss, RSS_TYPE, last_modified)),
-                    (format!("{}.atom", job.slug), Encoded::new(atom, ATOM_TYPE, last_modified)),
+                    (
+                        format!("{}.rss", job.slug),
+                        Encoded::new(rss, RSS_TYPE, last_modified)
+                            .with_link(crate::websub::link_header(hubs, &meta.rss_url)),
+                    ),
+                    (
+                        format!("{}.atom", job.slug),
+                        Encoded::new(atom, ATOM_TYPE, last_modified)
+                            .with_link(crate::websub::link_header(hubs, &meta.atom_url)),
+                    ),
                     (
                         format!("{}.json", job.slug),
-                        Encoded::new(render::json::render(&meta, &items), JSON_TYPE, last_modified),
+                        Encoded::new(json, JSON_TYPE, last_modified)
+                            .with_link(crate::websub::link_header(hubs, &meta.json_url)),
                     ),
                 ];
                 (docs, Some(state))
             }
             DocKind::Page { n, complete } => {
                 let this = self.page_link("self", &job.slug, n);
+                // Archive pages are not WebSub topics: complete ones never change, and the
+                // open page is only reached by walking the history from the live feed.
+                meta.hubs.clear();
                 meta.rss_url = this.rss;
                 meta.atom_url = this.atom;
                 meta.archive = complete;
@@ -986,9 +1000,9 @@ impl Site {
         }
     }
 
-    /// `{base_url}/feeds/{slug}.{ext}`.
+    /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
     fn feed_url(&self, slug: &str, ext: &str) -> String {
-        format!("{}/feeds/{}.{ext}", self.cfg.site.base_url, encode_path(slug))
+        crate::http::feed_url(&self.cfg.site.base_url, &format!("{slug}.{ext}"))
     }
 
     /// A link to archive page `n` of `slug`, in both formats.
@@ -1042,6 +1056,7 @@ impl Site {
             atom_url: self.feed_url(slug, "atom"),
             json_url: self.feed_url(slug, "json"),
             history: Vec::new(),
+            hubs: self.cfg.websub.hubs.clone(),
             archive: false,
             html_url: format!("{}/", site.base_url),
             language: site.language.clone(),

@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
         atom_url: "https://example.org/feeds/all.atom".into(),
         json_url: "https://example.org/feeds/all.json".into(),
         history: vec![],
+        hubs: vec![],
         archive: false,
         html_url: "https://example.org/".into(),
         language: None,

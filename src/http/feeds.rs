@@ -161,9 +161,15 @@ pub(crate) fn serve_encoded(
         ))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    // WebSub discovery: on 304 too, it is metadata of the resource like the validators.
+    if let Some(link) = &doc.link {
+        res.insert_header((header::LINK, link.clone()));
+    }
     if cors {
-        res.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-            .insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag, Last-Modified"));
+        res.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")).insert_header((
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            if doc.link.is_some() { "ETag, Last-Modified, Link" } else { "ETag, Last-Modified" },
+        ));
     }
     if status == StatusCode::NOT_MODIFIED {
         return res.finish();

@@ -59,6 +59,12 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         link("self", "application/atom+xml", &meta.atom_url),
         link("alternate", "text/html", &meta.html_url),
     ];
+    // WebSub discovery (W3C WebSub §4, Web Linking appendix B).
+    links.extend(meta.hubs.iter().map(|hub| Link {
+        href: clean(hub),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
     links.extend(meta.history.iter().map(|h| link(h.rel, "application/atom+xml", &h.atom)));
     let mut namespaces = std::collections::BTreeMap::new();
     if meta.archive {
@@ -233,5 +239,34 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(String::from_utf8(render_fixtures(&fixtures())).unwrap());
+    }
+
+    #[test]
+    fn websub_hubs_are_links_and_nothing_else_changes() {
+        let fx = fixtures();
+        let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+        let mut m = meta();
+        m.hubs =
+            vec!["https://hub.example/".to_string(), "http://127.0.0.1:9/p?a=1&b=2".to_string()];
+        let with = String::from_utf8(render(&m, &items)).unwrap();
+        let without = String::from_utf8(render(&meta(), &items)).unwrap();
+        let alternate = r#"  <link href="https://example.org/" rel="alternate" type="text/html"/>"#;
+        let want = without.replacen(
+            alternate,
+            &[
+                alternate,
+                r#"  <link href="https://hub.example/" rel="hub"/>"#,
+                r#"  <link href="http://127.0.0.1:9/p?a=1&amp;b=2" rel="hub"/>"#,
+            ]
+            .join("\n"),
+            1,
+        );
+        assert_ne!(want, without);
+        assert_eq!(with, want);
+        let feed = Feed::read_from(with.as_bytes()).unwrap();
+        let rels: Vec<_> = feed.links.iter().map(|l| (l.rel.as_str(), l.href.as_str())).collect();
+        assert!(rels.contains(&("self", "https://example.org/feeds/all.atom")), "{rels:?}");
+        let hubs: Vec<_> = rels.iter().filter(|(r, _)| *r == "hub").map(|(_, h)| *h).collect();
+        assert_eq!(hubs, m.hubs);
     }
 }

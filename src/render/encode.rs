@@ -63,6 +63,9 @@ pub struct Encoded {
     /// A complete archive page (RFC 5005): adding articles never changes it, so it is served
     /// with `Cache-Control: public, max-age=31536000, immutable`.
     pub immutable: bool,
+    /// The `Link` header of a live feed when WebSub hubs are configured (`rel="hub"` and
+    /// `rel="self"`, W3C WebSub §4); `None` otherwise.
+    pub link: Option<HeaderValue>,
 }
 
 /// Two documents are equal when they would be served the same: the compressed forms follow
@@ -73,6 +76,7 @@ impl PartialEq for Encoded {
             && self.identity == other.identity
             && self.last_modified == other.last_modified
             && self.immutable == other.immutable
+            && self.link == other.link
     }
 }
 
@@ -126,7 +130,14 @@ impl Encoded {
             last_modified: last_modified.trunc_subsecs(0),
             last_modified_header: http_date(last_modified),
             immutable: false,
+            link: None,
         }
+    }
+
+    /// The same document with a `Link` header (see [`Encoded::link`]).
+    pub fn with_link(mut self, link: Option<HeaderValue>) -> Self {
+        self.link = link;
+        self
     }
 
     /// The gzip representation (compressed on the first call).

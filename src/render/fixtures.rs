@@ -124,6 +124,7 @@ pub fn meta() -> FeedMeta {
         atom_url: "https://example.org/feeds/all.atom".into(),
         json_url: "https://example.org/feeds/all.json".into(),
         history: Vec::new(),
+        hubs: Vec::new(),
         archive: false,
         html_url: "https://example.org/".into(),
         language: Some("zh-CN".into()),

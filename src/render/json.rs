@@ -37,6 +37,14 @@ struct Item {
     authors: Vec<Author>,
 }
 
+/// A JSON Feed 1.1 `hubs` entry: `type` is the protocol.
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
+}
+
 #[derive(Serialize)]
 struct Feed {
     version: &'static str,
@@ -48,6 +56,8 @@ struct Feed {
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<String>,
     authors: Vec<Author>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
     items: Vec<Item>,
 }
 
@@ -85,6 +95,7 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         description: (!description.is_empty()).then(|| clean(description)),
         language: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         authors: vec![Author { name: clean(&meta.default_author) }],
+        hubs: meta.hubs.iter().map(|hub| Hub { kind: "WebSub", url: clean(hub) }).collect(),
         items: items.iter().map(|it| item(meta, it)).collect(),
     };
     let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain structs cannot fail");
@@ -167,5 +178,29 @@ mod tests {
             assert_eq!(e.id, f.id);
             assert_eq!(e.published, Some(published(&f.article)));
         }
+    }
+
+    #[test]
+    fn websub_hubs_are_listed_and_nothing_else_changes() {
+        let fx = fixtures();
+        let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+        let mut m = meta();
+        m.hubs =
+            vec!["https://hub.example/".to_string(), "http://127.0.0.1:9/p?a=1&b=2".to_string()];
+        let with: serde_json::Value = serde_json::from_slice(&render(&m, &items)).unwrap();
+        let without_bytes = render(&meta(), &items);
+        let without: serde_json::Value = serde_json::from_slice(&without_bytes).unwrap();
+        assert_eq!(
+            with["hubs"],
+            serde_json::json!([
+                {"type": "WebSub", "url": "https://hub.example/"},
+                {"type": "WebSub", "url": "http://127.0.0.1:9/p?a=1&b=2"},
+            ])
+        );
+        assert_eq!(with["feed_url"], m.json_url, "the topic");
+        let mut rest = with.clone();
+        rest.as_object_mut().unwrap().remove("hubs");
+        assert_eq!(rest, without);
+        assert!(!String::from_utf8(without_bytes).unwrap().contains("hubs"));
     }
 }

@@ -29,6 +29,10 @@ pub struct FeedMeta {
     /// RFC 5005 links (`current`, `prev-archive`, `next-archive`), written as Atom links in
     /// both formats (in RSS through the Atom namespace).
     pub history: Vec<HistoryLink>,
+    /// WebSub hubs (`websub.hubs`), written as `rel="hub"` links (RSS through the Atom
+    /// namespace) and JSON Feed `hubs`. Empty: nothing is written, the bytes are as before.
+    /// The feed's own `rel="self"` URL is then the topic Herald pings the hubs about.
+    pub hubs: Vec<String>,
     /// An archive document (RFC 5005 §4): carries `<fh:archive/>` and never changes when
     /// articles are added.
     pub archive: bool,

@@ -138,6 +138,12 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         mime_type: Some("application/rss+xml".into()),
         ..Link::default()
     }];
+    // WebSub discovery (W3C WebSub §4, Web Linking appendix B): the hubs beside `self`.
+    links.extend(meta.hubs.iter().map(|hub| Link {
+        href: clean(hub),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
     links.extend(meta.history.iter().map(|h| Link {
         href: clean(&h.rss),
         rel: h.rel.into(),
@@ -332,5 +338,36 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(String::from_utf8(render_fixtures(&fixtures())).unwrap());
+    }
+
+    #[test]
+    fn websub_hubs_are_atom_links_beside_self_and_nothing_else_changes() {
+        let fx = fixtures();
+        let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+        let mut m = meta();
+        m.hubs =
+            vec!["https://hub.example/".to_string(), "http://127.0.0.1:9/p?a=1&b=2".to_string()];
+        let with = String::from_utf8(render(&m, &items)).unwrap();
+        let without = String::from_utf8(render(&meta(), &items)).unwrap();
+        let hub_lines = [
+            r#"    <atom:link href="https://hub.example/" rel="hub"/>"#,
+            r#"    <atom:link href="http://127.0.0.1:9/p?a=1&#x26;b=2" rel="hub"/>"#,
+        ];
+        let self_line = r#"    <atom:link href="https://example.org/feeds/all.rss" rel="self" type="application/rss+xml"/>"#;
+        let want =
+            without.replacen(self_line, &[self_line, hub_lines[0], hub_lines[1]].join("\n"), 1);
+        assert_ne!(want, without, "the self link is where the hubs go");
+        assert_eq!(with, want);
+        // Readers see them as links of the channel.
+        let channel = rss::Channel::read_from(with.as_bytes()).unwrap();
+        let hubs: Vec<_> = channel
+            .atom_ext()
+            .unwrap()
+            .links()
+            .iter()
+            .filter(|l| l.rel() == "hub")
+            .map(|l| l.href().to_string())
+            .collect();
+        assert_eq!(hubs, m.hubs);
     }
 }

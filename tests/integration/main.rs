@@ -15,3 +15,4 @@ mod site;
 mod stable_urls;
 mod support;
 mod watch;
+mod websub;

@@ -164,6 +164,7 @@ fn meta(title: String, updated: Option<DateTime<Utc>>) -> FeedMeta {
         atom_url: "https://example.org/feeds/all.atom".into(),
         json_url: "https://example.org/feeds/all.json".into(),
         history: vec![],
+        hubs: vec![],
         archive: false,
         html_url: "https://example.org/".into(),
         language: Some("zh-CN".into()),
