@@ -9,7 +9,7 @@
 //!   → index (articles by path; per-category newest-first lists)
 //!   → render (RSS 2.0 / Atom 1.0 bytes, compressed once, validators once)
 //!   → publish (atomic swap of the served snapshot; on-disk mirror via temp + rename)
-//!   → http (actix-web route table: conditional GET, CORS, pages)
+//!   → http (actix-web route table: conditional GET, CORS, pages, /metrics)
 //! ```
 //!
 //! `site` drives the stages for a cold build and for a change set; `watch` turns
@@ -21,6 +21,7 @@ pub mod config;
 pub mod dates;
 pub mod http;
 pub mod index;
+pub mod metrics;
 pub mod publish;
 pub mod render;
 pub mod scan;

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::metrics::{Metrics, Outcome};
 use crate::publish::{Mirror, Snapshot};
 use crate::render::encode::Encoded;
 use crate::site::{RebuildReport, Site};
@@ -76,6 +77,8 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
             false
         }
     };
+    let metrics = Arc::new(Metrics::new());
+    metrics.published(&site, &first, started.elapsed(), None);
     let current = Arc::new(ArcSwap::from_pointee(first));
     let (watcher, changes) =
         Watcher::start(&cfg.content.root, cfg.server.debounce, MAX_BURST_DELAY)
@@ -89,12 +92,13 @@ pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
         cache_control: http::cache_control(cfg.server.max_age),
         site_title: cfg.site.title.clone(),
         base_url: cfg.site.base_url.clone(),
+        metrics: metrics.clone(),
     });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
     let loop_current = current.clone();
     std::thread::Builder::new()
         .name("herald-rebuild".into())
-        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok))?;
+        .spawn(move || rebuild_loop(site, changes, loop_current, mirror, mirror_ok, metrics))?;
     let timeouts = http::Timeouts::from(&cfg.server);
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("herald-http".into()).spawn(move || {
@@ -126,9 +130,10 @@ fn rebuild_loop(
     current: Arc<ArcSwap<Snapshot>>,
     mirror: Mirror,
     mirror_ok: bool,
+    metrics: Arc<Metrics>,
 ) {
     let cfg = site.config().clone();
-    let mut publisher = Publisher { current, mirror, mirror_ok };
+    let mut publisher = Publisher { current, mirror, mirror_ok, metrics, changed_at: None };
     let mut broken = false;
     let mut root_missing = false;
     loop {
@@ -160,6 +165,7 @@ fn rebuild_loop(
         } else {
             set
         };
+        publisher.changed(set.as_ref().and_then(|s| s.first_event));
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if broken {
@@ -188,14 +194,78 @@ fn rebuild_loop(
             Ok(Ok(())) => false,
             Ok(Err(e)) => {
                 tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
+                publisher.metrics.failed(Outcome::Error);
                 true
             }
             Err(_) => {
                 tracing::error!("rebuild panicked; still serving the last good feeds, the next change rebuilds all");
+                publisher.metrics.failed(Outcome::Panic);
                 true
             }
         };
     }
+}
+
+/// Feeds named in the log line of a rebuild; the rest are counted.
+const LOGGED_FEEDS: usize = 10;
+/// Feed files named in the debug line of a rebuild.
+const LOGGED_FILES: usize = 50;
+
+/// One info line per rebuild, with fields a log pipeline can query; the feed files at debug.
+fn log_rebuild(applied: &RebuildReport, rendered: &RebuildReport, took: Duration, all: bool) {
+    let files = rendered.changed_files.iter().chain(&rendered.removed_files);
+    tracing::info!(
+        duration_ms = (took.as_secs_f64() * 10_000.0).round() / 10.0,
+        parsed = applied.parsed,
+        removed = applied.removed,
+        feeds_rendered = rendered.feeds_rendered,
+        files_changed = rendered.changed_files.len(),
+        files_removed = rendered.removed_files.len(),
+        full_rescan = all,
+        feeds = %bounded_list(changed_feeds(files), LOGGED_FEEDS),
+        "rebuilt"
+    );
+    tracing::debug!(
+        changed = %bounded_list(rendered.changed_files.iter().map(String::as_str), LOGGED_FILES),
+        removed = %bounded_list(rendered.removed_files.iter().map(String::as_str), LOGGED_FILES),
+        "feed files"
+    );
+}
+
+/// The feeds (slugs, `all` included) that feed file names belong to, sorted, once each; the
+/// OPML list is not a feed.
+fn changed_feeds<'a>(files: impl Iterator<Item = &'a String>) -> impl Iterator<Item = &'a str> {
+    let slugs: std::collections::BTreeSet<&str> = files
+        .filter(|f| f.as_str() != crate::site::OPML_FILE)
+        .map(|f| match f.split_once("/archive/") {
+            Some((slug, _)) => slug,
+            None => f.rsplit_once('.').map_or(f.as_str(), |(slug, _)| slug),
+        })
+        .collect();
+    slugs.into_iter()
+}
+
+/// `a, b, c` with at most `limit` items, then `… and N more`; `-` for none.
+fn bounded_list<'a>(items: impl Iterator<Item = &'a str>, limit: usize) -> String {
+    let mut out = String::new();
+    let mut more = 0;
+    for (i, item) in items.enumerate() {
+        if i >= limit {
+            more += 1;
+        } else {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(item);
+        }
+    }
+    if more > 0 {
+        out.push_str(&format!(" … and {more} more"));
+    }
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
 }
 
 /// Swaps in new snapshots and keeps the on-disk mirror in step.
@@ -205,6 +275,10 @@ struct Publisher {
     /// False after a failed write: the mirror is then re-synced whole, so it catches up
     /// once the disk has room again.
     mirror_ok: bool,
+    metrics: Arc<Metrics>,
+    /// The first filesystem event not yet in a served snapshot, for
+    /// `herald_change_to_current_seconds`.
+    changed_at: Option<Instant>,
 }
 
 impl Publisher {
@@ -229,6 +303,15 @@ impl Publisher {
         }
     }
 
+    /// A change set arrived whose first event was at `at`. The earliest change not yet served
+    /// is kept: after a failed rebuild the next good one serves it.
+    fn changed(&mut self, at: Option<Instant>) {
+        self.changed_at = match (self.changed_at, at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     fn publish(
         &mut self,
         site: &Site,
@@ -237,21 +320,19 @@ impl Publisher {
         started: Instant,
         all: bool,
     ) {
+        // Whatever happens below, the pending change is current afterwards (a change that
+        // changed no feed is current already).
+        let changed_at = self.changed_at.take();
         let nothing = rendered.changed_files.is_empty() && rendered.removed_files.is_empty();
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        self.current.store(Arc::new(snapshot(site)));
-        tracing::info!(
-            "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
-            started.elapsed(),
-            applied.parsed,
-            applied.removed,
-            rendered.feeds_rendered,
-            rendered.changed_files.len(),
-            rendered.removed_files.len(),
-            if all { " (full rescan)" } else { "" },
-        );
+        let next = snapshot(site);
+        let took = started.elapsed();
+        // Before the swap: a reader who sees the new feeds also sees them counted.
+        self.metrics.published(site, &next, took, changed_at);
+        self.current.store(Arc::new(next));
+        log_rebuild(applied, rendered, took, all);
         let published = self.current.load();
         let written = if self.mirror_ok && !all {
             self.mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
@@ -268,5 +349,34 @@ impl Publisher {
                 false
             }
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded_list, changed_feeds};
+
+    #[test]
+    fn changed_feeds_are_slugs_once_each() {
+        let files: Vec<String> = [
+            "news.rss",
+            "news.atom",
+            "all.json",
+            "index.opml",
+            "news/archive/3.rss",
+            "tokyo-sakura-group.json",
+            "a.b.rss",
+        ]
+        .map(String::from)
+        .into();
+        let slugs: Vec<&str> = changed_feeds(files.iter()).collect();
+        assert_eq!(slugs, ["a.b", "all", "news", "tokyo-sakura-group"]);
+    }
+
+    #[test]
+    fn lists_are_bounded() {
+        assert_eq!(bounded_list(["a", "b"].into_iter(), 3), "a, b");
+        assert_eq!(bounded_list(["a", "b", "c", "d"].into_iter(), 2), "a, b … and 2 more");
+        assert_eq!(bounded_list(std::iter::empty(), 2), "-");
     }
 }

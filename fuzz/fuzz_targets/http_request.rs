@@ -56,6 +56,7 @@ fn fixture() -> Fixture {
         cache_control: herald::http::cache_control(std::time::Duration::from_secs(300)),
         site_title: "Fuzz".into(),
         base_url: cfg.site.base_url.clone(),
+        metrics: Default::default(),
     });
     let system = actix_web::rt::System::new();
     let app = system.block_on(test::init_service(App::new().app_data(state).configure(configure)));

@@ -441,6 +441,7 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
         cache_control: herald::http::cache_control(Duration::from_secs(300)),
         site_title: "Test".into(),
         base_url: cfg.site.base_url.clone(),
+        metrics: Default::default(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -130,6 +130,7 @@ fn state(with_index: bool) -> web::Data<AppState> {
         cache_control: herald::http::cache_control(Duration::from_secs(300)),
         site_title: "Herald test".into(),
         base_url: "http://feeds.example".into(),
+        metrics: Default::default(),
     })
 }
 

@@ -7,6 +7,7 @@ mod consistency;
 mod ecosystem;
 mod faults;
 mod http;
+mod metrics;
 mod pages;
 mod properties;
 mod site;
