@@ -354,7 +354,37 @@ impl Publisher {
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded_list, changed_feeds};
+    use super::{bounded_list, changed_feeds, Publisher};
+    use crate::metrics::Metrics;
+    use crate::publish::{Mirror, Snapshot};
+    use arc_swap::ArcSwap;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn publisher(dir: &std::path::Path) -> Publisher {
+        Publisher {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
+            mirror: Mirror::new(dir.to_path_buf()),
+            mirror_ok: true,
+            metrics: Arc::new(Metrics::new()),
+            changed_at: None,
+        }
+    }
+
+    /// After a failed rebuild the next change set must not hide the older change that is
+    /// still not served: the latency is measured from the earliest one.
+    #[test]
+    fn the_earliest_pending_change_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = publisher(dir.path());
+        let early = Instant::now();
+        let late = early + Duration::from_millis(5);
+        p.changed(Some(late));
+        p.changed(Some(early));
+        p.changed(None);
+        p.changed(Some(late));
+        assert_eq!(p.changed_at, Some(early));
+    }
 
     #[test]
     fn changed_feeds_are_slugs_once_each() {

@@ -109,6 +109,10 @@ fn metrics_count_requests_rebuilds_and_match_the_site() {
     let content = copy_fixture("mixed");
     let out = tempfile::tempdir().unwrap();
     let root = content.path();
+    // One file skipped (empty), one with a warning (broken front matter), so the gauges have
+    // something to count.
+    std::fs::write(root.join("posts/empty.md"), "").unwrap();
+    std::fs::write(root.join("posts/broken.md"), "---\ntitle: [unclosed\n---\n\nText.\n").unwrap();
     let running = herald::serve::start(config(root, out.path())).unwrap();
     let addr = running.addr;
 
@@ -177,6 +181,7 @@ fn metrics_count_requests_rebuilds_and_match_the_site() {
     assert_eq!(after.must("herald_feeds", &[]), site.listing().len() as f64);
     assert_eq!(after.must("herald_feed_documents", &[]), site.feeds().len() as f64);
     let report = herald::check::Report::from_site(&site);
+    assert!(report.warnings > 0 && report.skipped == 1, "{report:?}");
     assert_eq!(after.must("herald_warnings", &[]), report.warnings as f64);
     assert_eq!(after.must("herald_skipped_files", &[]), report.skipped as f64);
     let version = [("version", env!("CARGO_PKG_VERSION"))];
