@@ -154,14 +154,14 @@ pub fn classify<'a>(path: &'a str) -> Target<'a> {
         return page(Route::Article);
     }
     let Some(rest) = path.strip_prefix("/feeds/") else { return page(Route::Other) };
-    let segments: Vec<&str> = rest.splitn(4, '/').collect();
     let decode = |s: &'a str| percent_encoding::percent_decode_str(s).decode_utf8().ok();
-    match segments.as_slice() {
-        [file] if !file.is_empty() => {
+    let mut segments = rest.splitn(4, '/');
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some(file), None, None, None) if !file.is_empty() => {
             let (slug, format) = Format::split(file);
             Target { route: Route::Feed, feed: decode(slug), format }
         }
-        [slug, "archive", file] if !slug.is_empty() && !file.is_empty() => {
+        (Some(slug), Some("archive"), Some(file), None) if !slug.is_empty() && !file.is_empty() => {
             let format = Format::split(file).1;
             Target { route: Route::Archive, feed: decode(slug), format }
         }
