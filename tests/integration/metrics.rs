@@ -174,6 +174,16 @@ fn metrics_count_requests_rebuilds_and_match_the_site() {
     // The missing feed's name is in no label.
     assert!(!std::str::from_utf8(&res.body).unwrap().contains("no-such-feed"));
 
+    // Hostile names make no new series: twenty made-up feeds are twenty more `unknown`s.
+    let series = |s: &Scrape| s.0.iter().filter(|s| s.name == "herald_http_requests_total").count();
+    let unknown_count = after.get("herald_http_requests_total", &unknown);
+    for i in 0..20 {
+        assert_eq!(raw::get(addr, &format!("/feeds/made-up-{i}.rss")).status, 404);
+    }
+    let flooded = Scrape::take(addr);
+    assert_eq!(flooded.get("herald_http_requests_total", &unknown), unknown_count + 20.0);
+    assert_eq!(series(&flooded), series(&after));
+
     // Gauges: what the site holds.
     let index = site.index();
     assert_eq!(after.must("herald_articles", &[]), index.len() as f64);
