@@ -174,5 +174,24 @@ fn bench_site(c: &mut Criterion) {
     parse(FRONT_MATTER, &std::fs::read(sample().join(FRONT_MATTER)).unwrap());
 }
 
-criterion_group!(benches, bench_parse, bench_render, bench_site);
+/// What counting one request costs on the serving path (`/metrics`' request counters).
+fn bench_metrics(c: &mut Criterion) {
+    let metrics = herald::metrics::Metrics::new();
+    let slugs: Vec<String> = (0..500).map(|i| format!("category-{i}")).collect();
+    metrics.http().add_feeds(slugs.iter().map(String::as_str).chain(["all"]));
+    let mut g = c.benchmark_group("metrics");
+    g.bench_function("record_feed", |b| {
+        b.iter(|| metrics.http().record(black_box("/feeds/all.rss"), black_box(200), 8668))
+    });
+    g.bench_function("record_unknown_feed", |b| {
+        b.iter(|| metrics.http().record(black_box("/feeds/nope.rss"), black_box(404), 1284))
+    });
+    g.bench_function("record_page", |b| {
+        b.iter(|| metrics.http().record(black_box("/healthz"), black_box(200), 3))
+    });
+    g.bench_function("encode", |b| b.iter(|| metrics.encode()));
+    g.finish();
+}
+
+criterion_group!(benches, bench_parse, bench_render, bench_site, bench_metrics);
 criterion_main!(benches);

@@ -1825,7 +1825,7 @@ mod tests {
         repo.commit(3);
         let changes = crate::watch::ChangeSet {
             paths: [repo.path().join(SLOT)].into_iter().collect(),
-            rescan: false,
+            ..Default::default()
         };
         site.apply(&changes);
         let interim = site_dates(&site, SLOT).0.unwrap();

@@ -9,7 +9,7 @@
 //!   → index (articles by path; per-category newest-first lists)
 //!   → render (RSS 2.0 / Atom 1.0 bytes, compressed once, validators once)
 //!   → publish (atomic swap of the served snapshot; on-disk mirror via temp + rename)
-//!   → http (actix-web route table: conditional GET, CORS, pages)
+//!   → http (actix-web route table: conditional GET, CORS, pages, /metrics)
 //!   → websub (publish pings to the configured hubs for the live feeds that changed)
 //! ```
 //!
@@ -25,6 +25,7 @@ pub mod custom;
 pub mod dates;
 pub mod http;
 pub mod index;
+pub mod metrics;
 pub mod publish;
 pub mod redirects;
 pub mod reload;

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::metrics::{Metrics, Outcome};
 use crate::publish::{Mirror, Snapshot};
 use crate::reload::{self, ConfigSource, ConfigWatcher, ReloadStats};
 use crate::render::encode::Encoded;
@@ -160,12 +161,15 @@ fn start_inner(
             false
         }
     };
+    let metrics = Arc::new(Metrics::new());
+    metrics.published(&site, &first, started.elapsed(), None);
     let current = Arc::new(ArcSwap::from_pointee(first));
     let watcher = watch_content(&cfg, 0, events_tx.clone())?;
     let listener = std::net::TcpListener::bind(cfg.server.listen)
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
-    let state = actix_web::web::Data::new(AppState { snapshot: current.clone() });
+    let state =
+        actix_web::web::Data::new(AppState { snapshot: current.clone(), metrics: metrics.clone() });
     let (feeds, articles) = (current.load().feeds.len(), site.index().len());
     let startup_pinger = pinger.clone();
     let publisher = Publisher {
@@ -174,6 +178,8 @@ fn start_inner(
         mirror_ok,
         pinger,
         websub_retry: options.websub_retry,
+        metrics: metrics.clone(),
+        changed_at: None,
     };
     let reloads = Arc::new(ReloadStats::default());
     let rebuilder = Rebuilder {
@@ -319,6 +325,7 @@ impl Rebuilder {
         } else {
             set
         };
+        self.publisher.changed(set.as_ref().and_then(|s| s.first_event));
         let started = Instant::now();
         let (site, publisher, broken) = (&mut self.site, &mut self.publisher, self.broken);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -348,10 +355,12 @@ impl Rebuilder {
             Ok(Ok(())) => false,
             Ok(Err(e)) => {
                 tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
+                self.publisher.metrics.failed(Outcome::Error);
                 true
             }
             Err(_) => {
                 tracing::error!("rebuild panicked; still serving the last good feeds, the next change rebuilds all");
+                self.publisher.metrics.failed(Outcome::Panic);
                 true
             }
         };
@@ -456,6 +465,68 @@ impl Rebuilder {
     }
 }
 
+/// Feeds named in the log line of a rebuild; the rest are counted.
+const LOGGED_FEEDS: usize = 10;
+/// Feed files named in the debug line of a rebuild.
+const LOGGED_FILES: usize = 50;
+
+/// One info line per rebuild, with fields a log pipeline can query; the feed files at debug.
+fn log_rebuild(applied: &RebuildReport, rendered: &RebuildReport, took: Duration, all: bool) {
+    let files = rendered.changed_files.iter().chain(&rendered.removed_files);
+    tracing::info!(
+        duration_ms = (took.as_secs_f64() * 10_000.0).round() / 10.0,
+        parsed = applied.parsed,
+        removed = applied.removed,
+        feeds_rendered = rendered.feeds_rendered,
+        files_changed = rendered.changed_files.len(),
+        files_removed = rendered.removed_files.len(),
+        full_rescan = all,
+        feeds = %bounded_list(changed_feeds(files), LOGGED_FEEDS),
+        "rebuilt"
+    );
+    tracing::debug!(
+        changed = %bounded_list(rendered.changed_files.iter().map(String::as_str), LOGGED_FILES),
+        removed = %bounded_list(rendered.removed_files.iter().map(String::as_str), LOGGED_FILES),
+        "feed files"
+    );
+}
+
+/// The feeds (slugs, `all` included) that feed file names belong to, sorted, once each; the
+/// OPML list is not a feed.
+fn changed_feeds<'a>(files: impl Iterator<Item = &'a String>) -> impl Iterator<Item = &'a str> {
+    let slugs: std::collections::BTreeSet<&str> = files
+        .filter(|f| f.as_str() != crate::site::OPML_FILE)
+        .map(|f| match f.split_once("/archive/") {
+            Some((slug, _)) => slug,
+            None => f.rsplit_once('.').map_or(f.as_str(), |(slug, _)| slug),
+        })
+        .collect();
+    slugs.into_iter()
+}
+
+/// `a, b, c` with at most `limit` items, then `… and N more`; `-` for none.
+fn bounded_list<'a>(items: impl Iterator<Item = &'a str>, limit: usize) -> String {
+    let mut out = String::new();
+    let mut more = 0;
+    for (i, item) in items.enumerate() {
+        if i >= limit {
+            more += 1;
+        } else {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(item);
+        }
+    }
+    if more > 0 {
+        out.push_str(&format!(" … and {more} more"));
+    }
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
+}
+
 /// Swaps in new snapshots and keeps the on-disk mirror in step.
 struct Publisher {
     current: Arc<ArcSwap<Snapshot>>,
@@ -467,6 +538,10 @@ struct Publisher {
     pinger: Option<Pinger>,
     /// How pings are retried (kept to start a new pinger when the hubs are reloaded).
     websub_retry: websub::Retry,
+    metrics: Arc<Metrics>,
+    /// The first filesystem event not yet in a served snapshot, for
+    /// `herald_change_to_current_seconds`.
+    changed_at: Option<Instant>,
 }
 
 impl Publisher {
@@ -492,6 +567,15 @@ impl Publisher {
         }
     }
 
+    /// A change set arrived whose first event was at `at`. The earliest change not yet served
+    /// is kept: after a failed rebuild the next good one serves it.
+    fn changed(&mut self, at: Option<Instant>) {
+        self.changed_at = match (self.changed_at, at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     fn publish(
         &mut self,
         site: &Site,
@@ -500,11 +584,18 @@ impl Publisher {
         started: Instant,
         all: bool,
     ) {
+        // Whatever happens below, the pending change is current afterwards (a change that
+        // changed no feed is current already).
+        let changed_at = self.changed_at.take();
         let nothing = rendered.changed_files.is_empty() && rendered.removed_files.is_empty();
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        let previous = self.current.swap(Arc::new(snapshot(site)));
+        let next = snapshot(site);
+        let took = started.elapsed();
+        // Before the swap: a reader who sees the new feeds also sees them counted.
+        self.metrics.published(site, &next, took, changed_at);
+        let previous = self.current.swap(Arc::new(next));
         // Compared with what was served, not taken from `rendered`: a rebuild from scratch
         // after a failure reports nothing rendered, yet its feeds may differ.
         let topics = match &self.pinger {
@@ -512,16 +603,7 @@ impl Publisher {
             None => Vec::new(),
         };
         drop(previous);
-        tracing::info!(
-            "rebuilt in {:.1?}: {} files parsed, {} removed, {} feeds rendered, {} feed files changed, {} removed{}",
-            started.elapsed(),
-            applied.parsed,
-            applied.removed,
-            rendered.feeds_rendered,
-            rendered.changed_files.len(),
-            rendered.removed_files.len(),
-            if all { " (full rescan)" } else { "" },
-        );
+        log_rebuild(applied, rendered, took, all);
         let published = self.current.load();
         let written = if self.mirror_ok && !all {
             self.mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
@@ -542,5 +624,66 @@ impl Publisher {
         if let Some(pinger) = &self.pinger {
             pinger.ping(&topics);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded_list, changed_feeds, Publisher};
+    use crate::metrics::Metrics;
+    use crate::publish::{Mirror, Snapshot};
+    use arc_swap::ArcSwap;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn publisher(dir: &std::path::Path) -> Publisher {
+        Publisher {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
+            mirror: Mirror::new(dir.to_path_buf()),
+            mirror_ok: true,
+            pinger: None,
+            websub_retry: Default::default(),
+            metrics: Arc::new(Metrics::new()),
+            changed_at: None,
+        }
+    }
+
+    /// After a failed rebuild the next change set must not hide the older change that is
+    /// still not served: the latency is measured from the earliest one.
+    #[test]
+    fn the_earliest_pending_change_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = publisher(dir.path());
+        let early = Instant::now();
+        let late = early + Duration::from_millis(5);
+        p.changed(Some(late));
+        p.changed(Some(early));
+        p.changed(None);
+        p.changed(Some(late));
+        assert_eq!(p.changed_at, Some(early));
+    }
+
+    #[test]
+    fn changed_feeds_are_slugs_once_each() {
+        let files: Vec<String> = [
+            "news.rss",
+            "news.atom",
+            "all.json",
+            "index.opml",
+            "news/archive/3.rss",
+            "tokyo-sakura-group.json",
+            "a.b.rss",
+        ]
+        .map(String::from)
+        .into();
+        let slugs: Vec<&str> = changed_feeds(files.iter()).collect();
+        assert_eq!(slugs, ["a.b", "all", "news", "tokyo-sakura-group"]);
+    }
+
+    #[test]
+    fn lists_are_bounded() {
+        assert_eq!(bounded_list(["a", "b"].into_iter(), 3), "a, b");
+        assert_eq!(bounded_list(["a", "b", "c", "d"].into_iter(), 2), "a, b … and 2 more");
+        assert_eq!(bounded_list(std::iter::empty(), 2), "-");
     }
 }

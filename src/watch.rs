@@ -26,6 +26,9 @@ pub struct ChangeSet {
     /// Events were lost (queue overflow, watcher error) or the root was removed, renamed or
     /// replaced: the consumer must rescan the whole root.
     pub rescan: bool,
+    /// When the first event folded into this set arrived (`None` for sets not made from
+    /// events): where `herald_change_to_current_seconds` starts.
+    pub first_event: Option<Instant>,
 }
 
 impl ChangeSet {
@@ -186,7 +189,9 @@ impl Debouncer {
             if let Some((first, last)) = burst {
                 if now >= last + self.quiet || now >= first + self.max_delay {
                     burst = None;
-                    if self.out.send(std::mem::take(&mut pending)).is_err() {
+                    let set =
+                        ChangeSet { first_event: Some(first), ..std::mem::take(&mut pending) };
+                    if self.out.send(set).is_err() {
                         return; // The receiver is gone: nobody wants change sets any more.
                     }
                 }

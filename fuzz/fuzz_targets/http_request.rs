@@ -50,8 +50,10 @@ fn fixture() -> Fixture {
     let cfg = Arc::new(raw.validate(&overrides, root).unwrap());
     let site = herald::site::Site::build(cfg.clone()).unwrap();
     let snapshot = Arc::new(herald::serve::snapshot(&site));
-    let state =
-        web::Data::new(AppState { snapshot: Arc::new(arc_swap::ArcSwap::new(snapshot.clone())) });
+    let state = web::Data::new(AppState {
+        snapshot: Arc::new(arc_swap::ArcSwap::new(snapshot.clone())),
+        metrics: Default::default(),
+    });
     let system = actix_web::rt::System::new();
     let app = system.block_on(test::init_service(App::new().app_data(state).configure(configure)));
     let call: Call = Box::new(move |req| {

@@ -14,10 +14,13 @@
 //! | `/embed.js`               | GET, HEAD           | the embed script (static)               |
 //! | `/feeds/rss.xsl`, `atom.xsl` | GET, HEAD        | feed stylesheets (static)               |
 //! | `/healthz`                | GET, HEAD           | `ok`                                    |
+//! | `/metrics`                | GET, HEAD           | Prometheus text format (`crate::metrics`) |
 //! | anything else             |                     | 404 listing the feeds                   |
 //!
 //! A feed, archive page or category page whose slug Herald served before (or that
 //! `[feeds.redirects]` names) answers 301 to where it is now, or 410 (`stable.rs`).
+//! The production server ([`server_with`]) counts every answer, 404 and 405 included, by
+//! route, feed, format and status ([`crate::metrics::HttpCounters`]).
 
 mod articles;
 mod browse;
@@ -26,6 +29,7 @@ mod feeds;
 pub mod pages;
 mod stable;
 
+use actix_web::dev::Service as _;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -49,6 +53,8 @@ pub struct AppState {
     /// The published snapshot; each request loads it once, so it sees one consistent set of
     /// documents and settings.
     pub snapshot: std::sync::Arc<arc_swap::ArcSwap<crate::publish::Snapshot>>,
+    /// What `/metrics` reports; the rebuild thread and the request counter share it.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// The request-side settings from the configuration. They travel in the snapshot, not in
@@ -136,6 +142,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(page_method_not_allowed)),
     )
     .service(
+        web::resource("/metrics")
+            .route(web::get().to(metrics))
+            .route(web::head().to(metrics))
+            .default_service(web::to(page_method_not_allowed)),
+    )
+    .service(
         web::resource("/feeds/{file}")
             .route(web::get().to(feeds::feed))
             .route(web::head().to(feeds::feed))
@@ -209,20 +221,34 @@ pub fn server_with(
     } else {
         actix_web::http::KeepAlive::Timeout(timeouts.keep_alive)
     };
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
-        .workers(2)
-        // Connections per worker; feeds are small and answered from memory.
-        .max_connections(4096)
-        // Idle keep-alive connections are closed after this.
-        .keep_alive(keep_alive)
-        // The request head must arrive within this (slowloris).
-        .client_request_timeout(timeouts.request)
-        // A closing client gets this long to acknowledge the shutdown.
-        .client_disconnect_timeout(Duration::from_secs(2))
-        // Graceful shutdown: in-flight requests get this many seconds.
-        .shutdown_timeout(timeouts.shutdown.as_secs())
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || {
+        let metrics = state.metrics.clone();
+        App::new()
+            .app_data(state.clone())
+            .wrap_fn(move |req, srv| {
+                let answer = srv.call(req);
+                let metrics = metrics.clone();
+                async move {
+                    let res = answer.await?;
+                    count(&metrics, &res);
+                    Ok(res)
+                }
+            })
+            .configure(configure)
+    })
+    .workers(2)
+    // Connections per worker; feeds are small and answered from memory.
+    .max_connections(4096)
+    // Idle keep-alive connections are closed after this.
+    .keep_alive(keep_alive)
+    // The request head must arrive within this (slowloris).
+    .client_request_timeout(timeouts.request)
+    // A closing client gets this long to acknowledge the shutdown.
+    .client_disconnect_timeout(Duration::from_secs(2))
+    // Graceful shutdown: in-flight requests get this many seconds.
+    .shutdown_timeout(timeouts.shutdown.as_secs())
+    .listen(listener)?
+    .run();
     Ok(server)
 }
 
@@ -231,6 +257,30 @@ async fn healthz() -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body("ok\n")
+}
+
+/// `GET|HEAD /metrics`: every metric in the Prometheus text format. Never cached: each
+/// scrape must see the counters as they are.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(state.metrics.encode())
+}
+
+/// Count one answer in the request metrics: its body bytes as sent (none for HEAD, whose
+/// body actix drops).
+fn count<B: actix_web::body::MessageBody>(
+    metrics: &crate::metrics::Metrics,
+    res: &actix_web::dev::ServiceResponse<B>,
+) {
+    let bytes = match res.response().body().size() {
+        _ if res.request().method() == Method::HEAD => 0,
+        actix_web::body::BodySize::Sized(n) => n,
+        _ => 0,
+    };
+    metrics.http().record(res.request().path(), res.status().as_u16(), bytes);
 }
 
 async fn feed_method_not_allowed() -> HttpResponse {

@@ -437,6 +437,7 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
     let site = Site::build(cfg.clone()).unwrap();
     let state = actix_web::web::Data::new(herald::http::AppState {
         snapshot: Arc::new(ArcSwap::from_pointee(herald::serve::snapshot(&site))),
+        metrics: Default::default(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -134,7 +134,10 @@ fn state(with_index: bool) -> web::Data<AppState> {
         base_url: "http://feeds.example".into(),
         articles: Arc::new(Bodies),
     };
-    web::Data::new(AppState { snapshot: Arc::new(ArcSwap::from_pointee(snapshot)) })
+    web::Data::new(AppState {
+        snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
+        metrics: Default::default(),
+    })
 }
 
 struct TestServer {

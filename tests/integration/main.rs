@@ -9,6 +9,7 @@ mod custom_feeds;
 mod ecosystem;
 mod faults;
 mod http;
+mod metrics;
 mod pages;
 mod properties;
 mod site;
