@@ -412,6 +412,8 @@ pub struct Metrics {
     registry: Registry,
     http: Arc<HttpCounters>,
     rebuilds: [Counter; 3],
+    /// `applied`, `rejected`: edits of the watched config file.
+    config_reloads: [Counter; 2],
     rebuild_seconds: Histogram,
     change_to_current: Histogram,
     articles: Gauge,
@@ -444,6 +446,14 @@ impl Metrics {
             "Rebuilds by outcome: ok (a new snapshot is served; the start-up build included), error, panic (the last good feeds stay served)",
             outcomes,
         );
+        let reloads = Family::<OutcomeLabel, Counter>::default();
+        let config_reloads =
+            ["applied", "rejected"].map(|o| reloads.get_or_create_owned(&[("outcome", o)]));
+        registry.register(
+            "config_reloads",
+            "Edits of the watched config file: applied (a new configuration is served), rejected (invalid or unreadable; the running configuration stays)",
+            reloads,
+        );
         let rebuild_seconds = Histogram::new(BUCKETS);
         registry.register_with_unit(
             "rebuild_duration",
@@ -475,7 +485,11 @@ impl Metrics {
             "skipped_files",
             "Files skipped as unreadable or not an article (herald check lists why)",
         );
-        let feeds = gauge(&mut registry, "feeds", "Feeds served: all and one per category");
+        let feeds = gauge(
+            &mut registry,
+            "feeds",
+            "Feeds served: all, the custom feeds and one per category",
+        );
         let feed_documents = gauge(
             &mut registry,
             "feed_documents",
@@ -496,6 +510,7 @@ impl Metrics {
             registry,
             http,
             rebuilds,
+            config_reloads,
             rebuild_seconds,
             change_to_current,
             articles,
@@ -552,6 +567,11 @@ impl Metrics {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
         self.last_success.set(now.as_secs_f64());
         self.rebuilds[0].inc();
+    }
+
+    /// An edit of the config file was applied (`true`) or rejected.
+    pub fn config_reload(&self, applied: bool) {
+        self.config_reloads[usize::from(!applied)].inc();
     }
 
     /// A rebuild failed; the last good snapshot stays served.
@@ -689,6 +709,7 @@ mod tests {
             Some(Instant::now()),
         );
         m.failed(Outcome::Panic);
+        m.config_reload(false);
         let text = m.encode();
         for line in [
             "# TYPE herald_http_requests_total counter",
@@ -697,6 +718,8 @@ mod tests {
             "herald_rebuilds_total{outcome=\"ok\"} 1",
             "herald_rebuilds_total{outcome=\"error\"} 0",
             "herald_rebuilds_total{outcome=\"panic\"} 1",
+            "herald_config_reloads_total{outcome=\"applied\"} 0",
+            "herald_config_reloads_total{outcome=\"rejected\"} 1",
             "# TYPE herald_rebuild_duration_seconds histogram",
             "herald_rebuild_duration_seconds_bucket{le=\"0.025\"} 1",
             "herald_rebuild_duration_seconds_bucket{le=\"0.01\"} 0",

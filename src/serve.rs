@@ -373,14 +373,15 @@ impl Rebuilder {
         let file = file.display().to_string();
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.try_reload(&file)));
-        let counter = match outcome {
-            Ok(Ok(true)) => Some(&self.reloads.applied),
+        // Some(applied?) for an edit that was acted on; None when nothing in effect changed.
+        let verdict = match outcome {
+            Ok(Ok(true)) => Some(true),
             Ok(Ok(false)) => None,
             Ok(Err(e)) => {
                 tracing::error!(
                     "config file {file} not applied: {e:#}; still running with the previous configuration"
                 );
-                Some(&self.reloads.rejected)
+                Some(false)
             }
             Err(_) => {
                 // The site may be half-published: the next change rebuilds it from scratch.
@@ -388,11 +389,13 @@ impl Rebuilder {
                 tracing::error!(
                     "applying config file {file} panicked; still serving the last good feeds"
                 );
-                Some(&self.reloads.rejected)
+                Some(false)
             }
         };
-        if let Some(counter) = counter {
+        if let Some(applied) = verdict {
+            let counter = if applied { &self.reloads.applied } else { &self.reloads.rejected };
             counter.fetch_add(1, Ordering::SeqCst);
+            self.publisher.metrics.config_reload(applied);
         }
         self.reloads.checked.fetch_add(1, Ordering::SeqCst);
     }

@@ -113,6 +113,18 @@ fn rejected(running: &Running, write: impl FnOnce(), title: &str) {
     assert_eq!(feed_title(running), title);
     let (status, _, _) = get(running, "/feeds/harbour-life.atom");
     assert_eq!(status, 200);
+    assert_eq!(reloads_metric(running, "rejected"), running.reloads.rejected());
+}
+
+/// `herald_config_reloads_total{outcome="…"}` as `/metrics` reports it.
+fn reloads_metric(running: &Running, outcome: &str) -> u64 {
+    let (status, _, text) = get(running, "/metrics");
+    assert_eq!(status, 200);
+    let line = format!("herald_config_reloads_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {line:?} in\n{text}"))
 }
 
 #[test]
@@ -133,6 +145,9 @@ fn a_new_title_reaches_the_feeds_the_pages_and_the_mirror() {
             .is_ok_and(|t| t.contains("<title>Second</title>"))
     });
     assert_eq!(running.reloads.rejected(), 0);
+    // Counted just after the new snapshot is out.
+    wait_for("the reload is counted", || reloads_metric(&running, "applied") == 1);
+    assert_eq!(reloads_metric(&running, "rejected"), 0);
     // The content folder is still watched after the rebuild.
     std::fs::write(
         setup.content().join("posts/after.md"),
