@@ -37,7 +37,8 @@ HERALD="$WORK_ROOT/debug/herald"
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-# Small feeds and archive pages, so that the sample's 34 articles also make archives to walk.
+# Small feeds and archive pages, so that the sample's 34 articles also make archives to walk;
+# a custom feed and a WebSub hub, so their feeds are read too.
 cat >"$WORK/herald.toml" <<TOML
 [site]
 title = "Herald readers check"
@@ -49,6 +50,13 @@ root = "$ROOT/sample"
 items = 4
 archive_page_size = 3
 out = "$WORK/feeds"
+[[feeds.custom]]
+slug = "weather-watch"
+title = "Weather watch"
+title_words = ["weather", "frost", " rain", "气象", "冰", "雪", "大风"]
+# Feeds name a WebSub hub (nothing listens there: the pings fail and are only logged).
+[websub]
+hubs = ["http://127.0.0.1:9/"]
 TOML
 HERALD_LOG=warn "$HERALD" serve --config "$WORK/herald.toml" --listen "127.0.0.1:$PORT" \
   --base-url "$BASE" >"$WORK_ROOT/readers/herald.log" 2>&1 &
