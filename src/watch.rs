@@ -32,6 +32,12 @@ impl ChangeSet {
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty() && !self.rescan
     }
+
+    /// Fold a later change set into this one.
+    pub fn merge(&mut self, later: ChangeSet) {
+        self.paths.extend(later.paths);
+        self.rescan |= later.rescan;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
