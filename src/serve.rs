@@ -56,9 +56,24 @@ impl Running {
 
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    return_large_buffers();
     start(cfg)?.wait()?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Give every allocation of 1 MiB or more (feed documents: a txt-head transcript feed is
+/// 7 MB a format) its own mapping, returned to the system when freed. glibc otherwise raises
+/// its mapping threshold after the first such frees and serves big documents from its heaps,
+/// where each rebuild's replaced documents left holes: RSS on txt-head grew from 96 to 120
+/// MiB over 300 edits; with this it stays at 75-76 (bench/ab.sh, memory section).
+fn return_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before the server's threads
+    // start allocating concurrently.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Build, publish, start watching and serving; return once the server accepts connections.
@@ -126,7 +141,7 @@ fn rebuild_loop(
     mut site: Site,
     changes: Receiver<ChangeSet>,
     current: Arc<ArcSwap<Snapshot>>,
-    mirror: std::sync::mpsc::Sender<MirrorJob>,
+    mirror: Arc<MirrorQueue>,
 ) {
     let cfg = site.config().clone();
     let mut publisher = Publisher { current, mirror };
@@ -209,7 +224,14 @@ fn pending(mut first: ChangeSet, changes: &Receiver<ChangeSet>) -> ChangeSet {
 /// Swaps in new snapshots and hands the on-disk mirror its work.
 struct Publisher {
     current: Arc<ArcSwap<Snapshot>>,
-    mirror: std::sync::mpsc::Sender<MirrorJob>,
+    mirror: Arc<MirrorQueue>,
+}
+
+impl Drop for Publisher {
+    /// The rebuilds are over: the mirror thread writes what is pending and stops.
+    fn drop(&mut self) {
+        self.mirror.close();
+    }
 }
 
 impl Publisher {
@@ -237,8 +259,7 @@ impl Publisher {
             rendered.removed_files.len(),
             if all { " (full rescan)" } else { "" },
         );
-        // The mirror thread is gone only when it panicked; the feeds are still served.
-        let _ = self.mirror.send(MirrorJob {
+        self.mirror.push(MirrorJob {
             snapshot: published,
             changed: rendered.changed_files.iter().cloned().collect(),
             removed: rendered.removed_files.iter().cloned().collect(),
@@ -266,21 +287,61 @@ impl MirrorJob {
     }
 }
 
+/// The one job waiting for the mirror thread. Jobs published while it writes are merged
+/// here at once, so it holds one snapshot, not one per rebuild: a queue of them kept every
+/// replaced document alive (a txt-head transcript feed is 21 MB in its three formats) and
+/// grew RSS by tens of MiB over a few hundred quick edits.
+#[derive(Default)]
+struct MirrorQueue {
+    state: std::sync::Mutex<(Option<MirrorJob>, bool)>,
+    ready: std::sync::Condvar,
+}
+
+impl MirrorQueue {
+    fn push(&self, job: MirrorJob) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut state.0 {
+            Some(pending) => pending.merge(job),
+            None => state.0 = Some(job),
+        }
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.ready.notify_one();
+    }
+
+    /// The pending job, waiting up to `idle` for one; `Err(())` once closed and drained.
+    fn take(&self, idle: Duration) -> Result<Option<MirrorJob>, ()> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut state, _) = self
+            .ready
+            .wait_timeout_while(state, idle, |(job, closed)| job.is_none() && !*closed)
+            .unwrap_or_else(|e| e.into_inner());
+        match state.0.take() {
+            Some(job) => Ok(Some(job)),
+            None if state.1 => Err(()),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Start the thread that writes the mirror. It runs beside the rebuilds, not between them:
 /// each file is flushed to disk before it is renamed into place (~9 ms per file here), so
 /// writing the twelve files of one edit took ~100 ms, and a burst's hundreds of pages took
-/// seconds, during which no new change was even read. Jobs that pile up while it writes are
-/// merged, so each file is written once, with its newest bytes.
+/// seconds, during which no new change was even read.
 fn start_mirror(
     mirror: Mirror,
     ok: bool,
     current: Arc<ArcSwap<Snapshot>>,
-) -> std::io::Result<std::sync::mpsc::Sender<MirrorJob>> {
-    let (tx, rx) = std::sync::mpsc::channel();
+) -> std::io::Result<Arc<MirrorQueue>> {
+    let queue = Arc::new(MirrorQueue::default());
+    let jobs = queue.clone();
     std::thread::Builder::new()
         .name("herald-mirror".into())
-        .spawn(move || MirrorWriter { mirror, ok, current }.run(rx))?;
-    Ok(tx)
+        .spawn(move || MirrorWriter { mirror, ok, current }.run(&jobs))?;
+    Ok(queue)
 }
 
 /// Keeps the on-disk mirror in step with the published snapshots.
@@ -294,20 +355,13 @@ struct MirrorWriter {
 }
 
 impl MirrorWriter {
-    fn run(mut self, jobs: Receiver<MirrorJob>) {
+    fn run(mut self, jobs: &MirrorQueue) {
         loop {
-            let mut job = match jobs.recv_timeout(GIT_POLL) {
-                Ok(job) => job,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.retry();
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            while let Ok(newer) = jobs.try_recv() {
-                job.merge(newer);
+            match jobs.take(GIT_POLL) {
+                Ok(Some(job)) => self.write(&job),
+                Ok(None) => self.retry(),
+                Err(()) => return,
             }
-            self.write(&job);
         }
     }
 
@@ -381,6 +435,21 @@ mod tests {
         tx.send(set(&["/r/d.md"], false)).unwrap();
         drop(tx);
         assert_eq!(pending(set(&[], false), &rx), set(&["/r/d.md"], false));
+    }
+
+    #[test]
+    fn the_mirror_queue_holds_one_merged_job_and_drains_before_it_closes() {
+        let queue = MirrorQueue::default();
+        let (old, new) = (Arc::new(Snapshot::default()), Arc::new(Snapshot::default()));
+        assert!(matches!(queue.take(Duration::ZERO), Ok(None)), "nothing pending");
+        queue.push(job(&old, &["a.rss"], &[], false));
+        queue.push(job(&new, &["b.rss"], &[], false));
+        assert_eq!(Arc::strong_count(&old), 1, "the older snapshot is let go at once");
+        queue.close();
+        let taken = queue.take(Duration::ZERO).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&taken.snapshot, &new));
+        assert_eq!(taken.changed, BTreeSet::from(["a.rss", "b.rss"].map(String::from)));
+        assert!(queue.take(Duration::ZERO).is_err(), "closed and drained");
     }
 
     #[test]

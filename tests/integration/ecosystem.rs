@@ -411,7 +411,8 @@ fn rebuilds_after_changes_at_every_depth_equal_a_cold_build() {
         let text = std::fs::read_to_string(&path).unwrap().replace(from, to);
         std::fs::write(&path, text).unwrap();
     };
-    let steps: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Step<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let steps: Vec<Step> = vec![
         (
             "retitle the oldest article",
             Box::new(|| edit(0, "title: Article 000", "title: Old one")),
