@@ -25,6 +25,8 @@ QUIET = float(os.environ.get("BENCH_QUIET", "1"))
 BURST_TIMEOUT = float(os.environ.get("BENCH_BURST_TIMEOUT", "300"))
 PARTS = os.environ.get("BENCH_UPDATE_PARTS", "edit,add,burst").split(",")
 SPACING = float(os.environ.get("BENCH_MEMORY_SPACING", "0.03"))
+MAX_TITLE = 300  # src/article/parse.rs MAX_TITLE_CHARS
+MARKER_CHARS = 24  # " bench-b1764460000" and the like, with room to spare
 rows = open(tsv, "a")
 
 
@@ -136,7 +138,12 @@ def herald():
     record("memory", "hwm_start_mib", "herald", 0, hwm)
     all_feed = Feed("/feeds/all.rss")
     record("update", "poll_rtt_ms", "herald", 0, poll_rtt(all_feed) * 1000)
-    titled = lambda p: title_re.search(open(os.path.join(content, p), encoding="utf-8", errors="replace").read(4096))
+    def titled(p):
+        # A title that shows a marker: Herald cuts titles over MAX_TITLE characters (with
+        # "…"), and a marker appended to a title that long would never be seen. The raw
+        # heading is never shorter than the plain title Herald makes of it.
+        m = title_re.search(open(os.path.join(content, p), encoding="utf-8", errors="replace").read(4096))
+        return m is not None and len(m.group(2)) + 1 + MARKER_CHARS <= MAX_TITLE
     cand = [p for p in paths_of(all_feed.body) if p in slug_of and titled(p)
             and not open(os.path.join(content, p), "rb").read(3) == b"---"]
     if not cand:

@@ -20,6 +20,17 @@ pub struct Dirty {
     pub categories: BTreeSet<String>,
 }
 
+/// How far back from the newest a list changed: every position from its newest article down
+/// to this key (inclusive) may hold another article or a changed one; the articles older
+/// than it neither changed nor moved (their rank counted from the oldest is the same).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// Down to this key (one that is or was in the list).
+    Key(Key),
+    /// The whole list.
+    Oldest,
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
     feed_len: usize,
@@ -40,6 +51,11 @@ pub struct Index {
     /// since the last `take_touched_articles`: custom feeds select by title and categories,
     /// so they look at the old and the new versions to know whether a change reaches them.
     touched_articles: Vec<Arc<Article>>,
+    /// How far back each touched list (`None`: all articles) changed, since the last
+    /// `take_touched`, and as of it (`reach`): archive pages older than that are unchanged,
+    /// so a rebuild need not look at them.
+    pending_reach: BTreeMap<Option<String>, Reach>,
+    taken_reach: BTreeMap<Option<String>, Reach>,
 }
 
 /// The date an article is listed by.
@@ -81,7 +97,7 @@ impl Index {
     pub fn insert(&mut self, article: Arc<Article>) {
         self.remove(&article.path);
         let k = key(&article);
-        self.touch(&article);
+        self.touch(&article, &k);
         self.all.insert(k.clone());
         self.mark(None, &k);
         for category in &article.categories {
@@ -105,8 +121,8 @@ impl Index {
     /// Remove the article at `path`, if any.
     pub fn remove(&mut self, path: &str) -> Option<Arc<Article>> {
         let article = self.by_path.remove(path)?;
-        self.touch(&article);
         let k = key(&article);
+        self.touch(&article, &k);
         self.mark(None, &k);
         self.all.remove(&k);
         for category in &article.categories {
@@ -134,10 +150,17 @@ impl Index {
         Some(article)
     }
 
-    fn touch(&mut self, article: &Arc<Article>) {
+    fn touch(&mut self, article: &Arc<Article>, k: &Key) {
         self.touched_articles.push(article.clone());
         self.touched.all = true;
         self.touched.categories.extend(article.categories.iter().cloned());
+        let lists = std::iter::once(None).chain(article.categories.iter().cloned().map(Some));
+        for list in lists {
+            let reach = self.pending_reach.entry(list).or_insert_with(|| Reach::Key(k.clone()));
+            if *reach < Reach::Key(k.clone()) {
+                *reach = Reach::Key(k.clone());
+            }
+        }
     }
 
     fn mark(&mut self, category: Option<&str>, k: &Key) {
@@ -158,8 +181,8 @@ impl Index {
     fn mark_article_paths(&mut self, paths: &[String]) {
         for path in paths {
             if let Some(article) = self.by_path.get(path).cloned() {
-                self.touch(&article);
                 let k = key(&article);
+                self.touch(&article, &k);
                 self.mark(None, &k);
                 for c in &article.categories {
                     self.mark(Some(c), &k);
@@ -199,6 +222,35 @@ impl Index {
             .collect()
     }
 
+    /// The newest `n` articles, newest first: all articles (`None`) or one category.
+    pub fn newest_n(&self, category: Option<&str>, n: usize) -> Vec<&Arc<Article>> {
+        self.list(category)
+            .into_iter()
+            .flat_map(|l| l.iter())
+            .take(n)
+            .filter_map(|(_, path)| self.by_path.get(path))
+            .collect()
+    }
+
+    /// How many articles of all (`None`) or one category sort at or before `k` (are as new
+    /// or newer). Walks them, so it costs what the newer part of the list costs.
+    pub fn count_down_to(&self, category: Option<&str>, k: &Key) -> usize {
+        self.list(category).map_or(0, |l| l.range(..=k).count())
+    }
+
+    fn list(&self, category: Option<&str>) -> Option<&BTreeSet<Key>> {
+        match category {
+            None => Some(&self.all),
+            Some(c) => self.by_category.get(c),
+        }
+    }
+
+    /// How far back all (`None`) or one category changed as of the last `take_touched`;
+    /// `None` when it did not change.
+    pub fn reach(&self, category: Option<&str>) -> Option<&Reach> {
+        self.taken_reach.get(&category.map(str::to_string))
+    }
+
     /// Number of articles of all (`None`) or one category.
     pub fn count(&self, category: Option<&str>) -> usize {
         match category {
@@ -209,6 +261,7 @@ impl Index {
 
     /// Lists changed anywhere since the last call (see `touched`).
     pub fn take_touched(&mut self) -> Dirty {
+        self.taken_reach = std::mem::take(&mut self.pending_reach);
         std::mem::take(&mut self.touched)
     }
 
@@ -236,6 +289,8 @@ impl Index {
         self.dirty.all = true;
         self.dirty.categories.extend(self.by_category.keys().cloned());
         self.touched = self.dirty.clone();
+        let lists = std::iter::once(None).chain(self.by_category.keys().cloned().map(Some));
+        self.pending_reach = lists.map(|list| (list, Reach::Oldest)).collect();
     }
 }
 
@@ -336,6 +391,37 @@ mod tests {
         index.remove("a.md");
         assert_eq!(index.take_touched_articles().len(), 1);
         assert!(index.take_touched_articles().is_empty(), "taken once");
+    }
+
+    #[test]
+    fn the_reach_is_the_oldest_key_changed_old_or_new() {
+        let mut index = Index::new(2);
+        for (path, day) in [("a.md", 1), ("b.md", 2), ("c.md", 3), ("d.md", 4)] {
+            index.insert(article(path, day, &["x"], None));
+        }
+        index.take_touched();
+        let oldest = key(&article("a.md", 1, &[], None));
+        assert_eq!(index.reach(None), Some(&Reach::Key(oldest)), "every article was added");
+        index.take_touched();
+        assert_eq!(index.reach(None), None, "nothing changed since");
+        // c.md moves from day 3 to day 9: the list changed down to where it was.
+        index.insert(article("c.md", 9, &["x"], None));
+        index.take_touched();
+        let old_c = key(&article("c.md", 3, &[], None));
+        assert_eq!(index.reach(None), Some(&Reach::Key(old_c.clone())));
+        assert_eq!(index.reach(Some("x")), Some(&Reach::Key(old_c.clone())));
+        assert_eq!(index.reach(Some("y")), None);
+        // c (9), d (4) are newer than where c was; b and a are not.
+        assert_eq!(index.count_down_to(None, &old_c), 2);
+        // The oldest article moved to the top: the whole list changed.
+        index.insert(article("a.md", 10, &["x"], None));
+        index.take_touched();
+        let old_a = key(&article("a.md", 1, &[], None));
+        assert_eq!(index.reach(Some("x")), Some(&Reach::Key(old_a.clone())));
+        assert_eq!(index.count_down_to(Some("x"), &old_a), 4);
+        index.mark_all_dirty();
+        index.take_touched();
+        assert_eq!(index.reach(Some("x")), Some(&Reach::Oldest));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::watch::{ChangeSet, Watcher};
 use crate::websub::{self, Pinger};
 use anyhow::Context;
 use arc_swap::ArcSwap;
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -80,6 +81,7 @@ pub struct Options {
 
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
+    return_large_buffers();
     start(cfg)?.wait()?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -87,9 +89,24 @@ pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
 
 /// `herald serve` with its config file watched: start and wait.
 pub fn run_watched(source: ConfigSource) -> anyhow::Result<ExitCode> {
+    return_large_buffers();
     start_watched(source)?.wait()?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Give every allocation of 1 MiB or more (feed documents: a txt-head transcript feed is
+/// 7 MB a format) its own mapping, returned to the system when freed. glibc otherwise raises
+/// its mapping threshold after the first such frees and serves big documents from its heaps,
+/// where each rebuild's replaced documents left holes: RSS on txt-head grew from 96 to 120
+/// MiB over 300 edits; with this it stays at 75-76 (bench/ab.sh, memory section).
+fn return_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before the server's threads
+    // start allocating concurrently.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Build, publish, start watching and serving; return once the server accepts connections.
@@ -174,8 +191,7 @@ fn start_inner(
     let startup_pinger = pinger.clone();
     let publisher = Publisher {
         current: current.clone(),
-        mirror,
-        mirror_ok,
+        mirror: start_mirror(mirror, mirror_ok, current.clone())?,
         pinger,
         websub_retry: options.websub_retry,
         metrics: metrics.clone(),
@@ -284,22 +300,56 @@ struct Rebuilder {
 /// snapshot stays served meanwhile, as it does while the content root is missing.
 fn rebuild_loop(mut r: Rebuilder, events: Receiver<Event>) {
     loop {
-        let set = match events.recv_timeout(GIT_POLL) {
-            Ok(Event::Content { generation, set }) if generation == r.generation => Some(set),
+        let next = match events.recv_timeout(GIT_POLL) {
+            Ok(Event::Content { generation, set }) if generation == r.generation => {
+                pending(set, &events, generation)
+            }
             Ok(Event::Content { .. }) => continue,
             Ok(Event::ConfigChanged) => {
                 r.reload();
                 continue;
             }
             Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-            Err(RecvTimeoutError::Timeout) => {
-                // Nothing changed: a mirror that failed catches up as soon as it can.
-                r.publisher.retry_mirror();
-                None
-            }
+            // Nothing changed: only the git HEAD is looked at.
+            Err(RecvTimeoutError::Timeout) => Pending::default(),
         };
-        r.apply(set);
+        r.apply(next.set);
+        if next.config_changed {
+            r.reload();
+        }
+        if next.stop {
+            return;
+        }
     }
+}
+
+/// A change set and what was queued behind it, taken as one.
+#[derive(Debug, Default, PartialEq)]
+struct Pending {
+    set: Option<ChangeSet>,
+    /// The config file changed meanwhile: re-read it after the rebuild.
+    config_changed: bool,
+    /// `Running` went away meanwhile: stop after the rebuild.
+    stop: bool,
+}
+
+/// `first` and every change set of the same watcher `generation` queued behind it, as one.
+/// While a rebuild runs the watcher keeps sending the sets of a burst (a `git checkout` of
+/// 1,000 files gave a hundred of them on gnews-2021); rebuilding for each in turn re-rendered
+/// the same feeds a hundred times and took 15 s to catch up, one rebuild for all of them
+/// takes one. Other events queued meanwhile are kept for after it.
+fn pending(mut first: ChangeSet, events: &Receiver<Event>, generation: u64) -> Pending {
+    let mut out = Pending::default();
+    while let Ok(event) = events.try_recv() {
+        match event {
+            Event::Content { generation: g, set } if g == generation => first.merge(set),
+            Event::Content { .. } => {} // a replaced watcher's: stale
+            Event::ConfigChanged => out.config_changed = true,
+            Event::Stop => out.stop = true,
+        }
+    }
+    out.set = Some(first);
+    out
 }
 
 impl Rebuilder {
@@ -457,7 +507,14 @@ impl Rebuilder {
                     .context("cannot start the WebSub threads")?;
         }
         if plan.moves_mirror() {
-            self.publisher.mirror = Mirror::new(cfg.feeds.out.clone());
+            // A new writer for the new folder (the publish below re-syncs it whole); the old
+            // one writes what it has pending and stops.
+            let queue = start_mirror(
+                Mirror::new(cfg.feeds.out.clone()),
+                true,
+                self.publisher.current.clone(),
+            )?;
+            std::mem::replace(&mut self.publisher.mirror, queue).close();
         }
         self.site = site;
         self.cfg = cfg.clone();
@@ -530,13 +587,11 @@ fn bounded_list<'a>(items: impl Iterator<Item = &'a str>, limit: usize) -> Strin
     out
 }
 
-/// Swaps in new snapshots and keeps the on-disk mirror in step.
+/// Swaps in new snapshots, hands the on-disk mirror its work, and tells the metrics and the
+/// WebSub hubs.
 struct Publisher {
     current: Arc<ArcSwap<Snapshot>>,
-    mirror: Mirror,
-    /// False after a failed write: the mirror is then re-synced whole, so it catches up
-    /// once the disk has room again.
-    mirror_ok: bool,
+    mirror: Arc<MirrorQueue>,
     /// WebSub publish pings, when hubs are configured.
     pinger: Option<Pinger>,
     /// How pings are retried (kept to start a new pinger when the hubs are reloaded).
@@ -547,29 +602,14 @@ struct Publisher {
     changed_at: Option<Instant>,
 }
 
-impl Publisher {
-    /// After a failed write, try to re-sync the whole mirror (called when idle).
-    fn retry_mirror(&mut self) {
-        if self.mirror_ok {
-            return;
-        }
-        let published = self.current.load();
-        match self.mirror.sync_all(&published) {
-            Ok(written) => {
-                tracing::info!(
-                    "feeds in {} are written again ({} files caught up)",
-                    self.mirror.dir().display(),
-                    written.len()
-                );
-                self.mirror_ok = true;
-            }
-            Err(e) => tracing::debug!(
-                "feeds in {} still cannot be written: {e}",
-                self.mirror.dir().display()
-            ),
-        }
+impl Drop for Publisher {
+    /// The rebuilds are over: the mirror thread writes what is pending and stops.
+    fn drop(&mut self) {
+        self.mirror.close();
     }
+}
 
+impl Publisher {
     /// A change set arrived whose first event was at `at`. The earliest change not yet served
     /// is kept: after a failed rebuild the next good one serves it.
     fn changed(&mut self, at: Option<Instant>) {
@@ -594,26 +634,138 @@ impl Publisher {
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        let next = snapshot(site);
+        let next = Arc::new(snapshot(site));
         let took = started.elapsed();
         // Before the swap: a reader who sees the new feeds also sees them counted.
         self.metrics.published(site, &next, took, changed_at);
-        let previous = self.current.swap(Arc::new(next));
+        let previous = self.current.swap(next.clone());
         // Compared with what was served, not taken from `rendered`: a rebuild from scratch
         // after a failure reports nothing rendered, yet its feeds may differ.
         let topics = match &self.pinger {
-            Some(_) => websub::changed_topics(&previous, &self.current.load()),
+            Some(_) => websub::changed_topics(&previous, &next),
             None => Vec::new(),
         };
         drop(previous);
         log_rebuild(applied, rendered, took, all);
-        let published = self.current.load();
-        let written = if self.mirror_ok && !all {
-            self.mirror.update(&published, &rendered.changed_files, &rendered.removed_files)
+        self.mirror.push(MirrorJob {
+            snapshot: next,
+            changed: rendered.changed_files.iter().cloned().collect(),
+            removed: rendered.removed_files.iter().cloned().collect(),
+            all,
+        });
+        // The hubs fetch from the server, which serves the new feeds already.
+        if let Some(pinger) = &self.pinger {
+            pinger.ping(&topics);
+        }
+    }
+}
+
+/// One published snapshot for the mirror: the file names it changed and removed, or `all`
+/// to make the folder match it whole.
+struct MirrorJob {
+    snapshot: Arc<Snapshot>,
+    changed: BTreeSet<String>,
+    removed: BTreeSet<String>,
+    all: bool,
+}
+
+impl MirrorJob {
+    /// Fold a newer job into this one: the newest snapshot, every name either one touched.
+    fn merge(&mut self, newer: MirrorJob) {
+        self.snapshot = newer.snapshot;
+        self.changed.extend(newer.changed);
+        self.removed.extend(newer.removed);
+        self.all |= newer.all;
+    }
+}
+
+/// The one job waiting for the mirror thread. Jobs published while it writes are merged
+/// here at once, so it holds one snapshot, not one per rebuild: a queue of them kept every
+/// replaced document alive (a txt-head transcript feed is 21 MB in its three formats) and
+/// grew RSS by tens of MiB over a few hundred quick edits.
+#[derive(Default)]
+struct MirrorQueue {
+    state: std::sync::Mutex<(Option<MirrorJob>, bool)>,
+    ready: std::sync::Condvar,
+}
+
+impl MirrorQueue {
+    fn push(&self, job: MirrorJob) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut state.0 {
+            Some(pending) => pending.merge(job),
+            None => state.0 = Some(job),
+        }
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.ready.notify_one();
+    }
+
+    /// The pending job, waiting up to `idle` for one; `Err(())` once closed and drained.
+    fn take(&self, idle: Duration) -> Result<Option<MirrorJob>, ()> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut state, _) = self
+            .ready
+            .wait_timeout_while(state, idle, |(job, closed)| job.is_none() && !*closed)
+            .unwrap_or_else(|e| e.into_inner());
+        match state.0.take() {
+            Some(job) => Ok(Some(job)),
+            None if state.1 => Err(()),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Start the thread that writes the mirror. It runs beside the rebuilds, not between them:
+/// each file is flushed to disk before it is renamed into place (~9 ms per file here), so
+/// writing the twelve files of one edit took ~100 ms, and a burst's hundreds of pages took
+/// seconds, during which no new change was even read.
+fn start_mirror(
+    mirror: Mirror,
+    ok: bool,
+    current: Arc<ArcSwap<Snapshot>>,
+) -> std::io::Result<Arc<MirrorQueue>> {
+    let queue = Arc::new(MirrorQueue::default());
+    let jobs = queue.clone();
+    std::thread::Builder::new()
+        .name("herald-mirror".into())
+        .spawn(move || MirrorWriter { mirror, ok, current }.run(&jobs))?;
+    Ok(queue)
+}
+
+/// Keeps the on-disk mirror in step with the published snapshots.
+struct MirrorWriter {
+    mirror: Mirror,
+    /// False after a failed write: the mirror is then re-synced whole, so it catches up
+    /// once the disk has room again.
+    ok: bool,
+    /// The snapshot being served, to catch up with when idle.
+    current: Arc<ArcSwap<Snapshot>>,
+}
+
+impl MirrorWriter {
+    fn run(mut self, jobs: &MirrorQueue) {
+        loop {
+            match jobs.take(GIT_POLL) {
+                Ok(Some(job)) => self.write(&job),
+                Ok(None) => self.retry(),
+                Err(()) => return,
+            }
+        }
+    }
+
+    fn write(&mut self, job: &MirrorJob) {
+        let written = if self.ok && !job.all {
+            let changed: Vec<String> = job.changed.iter().cloned().collect();
+            let removed: Vec<String> = job.removed.iter().cloned().collect();
+            self.mirror.update(&job.snapshot, &changed, &removed)
         } else {
-            self.mirror.sync_all(&published).map(drop)
+            self.mirror.sync_all(&job.snapshot).map(drop)
         };
-        self.mirror_ok = match written {
+        self.ok = match written {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(
@@ -623,27 +775,44 @@ impl Publisher {
                 false
             }
         };
-        // Last, so a hub that fetches at once finds the mirror written too.
-        if let Some(pinger) = &self.pinger {
-            pinger.ping(&topics);
+    }
+
+    /// After a failed write, try to re-sync the whole mirror (called when idle).
+    fn retry(&mut self) {
+        if self.ok {
+            return;
+        }
+        let published = self.current.load();
+        match self.mirror.sync_all(&published) {
+            Ok(written) => {
+                tracing::info!(
+                    "feeds in {} are written again ({} files caught up)",
+                    self.mirror.dir().display(),
+                    written.len()
+                );
+                self.ok = true;
+            }
+            Err(e) => tracing::debug!(
+                "feeds in {} still cannot be written: {e}",
+                self.mirror.dir().display()
+            ),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded_list, changed_feeds, Publisher};
+    use super::{bounded_list, changed_feeds, MirrorQueue, Publisher};
     use crate::metrics::Metrics;
-    use crate::publish::{Mirror, Snapshot};
+    use crate::publish::Snapshot;
     use arc_swap::ArcSwap;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    fn publisher(dir: &std::path::Path) -> Publisher {
+    fn publisher() -> Publisher {
         Publisher {
             current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
-            mirror: Mirror::new(dir.to_path_buf()),
-            mirror_ok: true,
+            mirror: Arc::new(MirrorQueue::default()),
             pinger: None,
             websub_retry: Default::default(),
             metrics: Arc::new(Metrics::new()),
@@ -655,8 +824,7 @@ mod tests {
     /// still not served: the latency is measured from the earliest one.
     #[test]
     fn the_earliest_pending_change_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut p = publisher(dir.path());
+        let mut p = publisher();
         let early = Instant::now();
         let late = early + Duration::from_millis(5);
         p.changed(Some(late));
@@ -688,5 +856,73 @@ mod tests {
         assert_eq!(bounded_list(["a", "b"].into_iter(), 3), "a, b");
         assert_eq!(bounded_list(["a", "b", "c", "d"].into_iter(), 2), "a, b … and 2 more");
         assert_eq!(bounded_list(std::iter::empty(), 2), "-");
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    fn job(snapshot: &Arc<Snapshot>, changed: &[&str], removed: &[&str], all: bool) -> MirrorJob {
+        MirrorJob {
+            snapshot: snapshot.clone(),
+            changed: changed.iter().map(|s| s.to_string()).collect(),
+            removed: removed.iter().map(|s| s.to_string()).collect(),
+            all,
+        }
+    }
+
+    #[test]
+    fn queued_change_sets_are_taken_as_one() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let set = |paths: &[&str], rescan: bool| ChangeSet {
+            paths: paths.iter().map(std::path::PathBuf::from).collect(),
+            rescan,
+            ..ChangeSet::default()
+        };
+        let content = |generation, set| Event::Content { generation, set };
+        tx.send(content(1, set(&["/r/b.md", "/r/c.md"], false))).unwrap();
+        tx.send(content(0, set(&["/old/x.md"], false))).unwrap(); // a replaced watcher's
+        tx.send(content(1, set(&[], true))).unwrap();
+        let got = pending(set(&["/r/a.md", "/r/b.md"], false), &rx, 1);
+        let want = set(&["/r/a.md", "/r/b.md", "/r/c.md"], true);
+        assert_eq!(got, Pending { set: Some(want), config_changed: false, stop: false });
+        assert!(rx.try_recv().is_err(), "the queue is drained");
+        // A config change and a stop queued behind are kept for after the rebuild.
+        tx.send(Event::ConfigChanged).unwrap();
+        tx.send(content(1, set(&["/r/d.md"], false))).unwrap();
+        tx.send(Event::Stop).unwrap();
+        drop(tx);
+        let got = pending(set(&[], false), &rx, 1);
+        let want = set(&["/r/d.md"], false);
+        assert_eq!(got, Pending { set: Some(want), config_changed: true, stop: true });
+    }
+
+    #[test]
+    fn the_mirror_queue_holds_one_merged_job_and_drains_before_it_closes() {
+        let queue = MirrorQueue::default();
+        let (old, new) = (Arc::new(Snapshot::default()), Arc::new(Snapshot::default()));
+        assert!(matches!(queue.take(Duration::ZERO), Ok(None)), "nothing pending");
+        queue.push(job(&old, &["a.rss"], &[], false));
+        queue.push(job(&new, &["b.rss"], &[], false));
+        assert_eq!(Arc::strong_count(&old), 1, "the older snapshot is let go at once");
+        queue.close();
+        let taken = queue.take(Duration::ZERO).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&taken.snapshot, &new));
+        assert_eq!(taken.changed, BTreeSet::from(["a.rss", "b.rss"].map(String::from)));
+        assert!(queue.take(Duration::ZERO).is_err(), "closed and drained");
+    }
+
+    #[test]
+    fn merged_mirror_jobs_keep_the_newest_snapshot_and_every_name() {
+        let (old, new) = (Arc::new(Snapshot::default()), Arc::new(Snapshot::default()));
+        let mut merged = job(&old, &["a.rss", "b.rss"], &["gone.rss"], false);
+        merged.merge(job(&new, &["b.rss", "c.rss"], &["a.rss"], false));
+        assert!(Arc::ptr_eq(&merged.snapshot, &new), "written from the newest snapshot");
+        assert_eq!(merged.changed, BTreeSet::from(["a.rss", "b.rss", "c.rss"].map(String::from)));
+        assert_eq!(merged.removed, BTreeSet::from(["a.rss", "gone.rss"].map(String::from)));
+        assert!(!merged.all);
+        merged.merge(job(&old, &[], &[], true));
+        assert!(merged.all, "a full re-sync is never lost in a merge");
     }
 }

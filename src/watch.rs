@@ -35,6 +35,17 @@ impl ChangeSet {
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty() && !self.rescan
     }
+
+    /// Fold a later change set into this one.
+    pub fn merge(&mut self, later: ChangeSet) {
+        self.paths.extend(later.paths);
+        self.rescan |= later.rescan;
+        // The change is as old as its oldest event.
+        self.first_event = match (self.first_event, later.first_event) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +374,20 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_merged_set_is_as_old_as_its_oldest_event() {
+        let early = Instant::now();
+        let late = early + Duration::from_millis(5);
+        let set = |at| ChangeSet { first_event: at, ..ChangeSet::default() };
+        let mut merged = set(Some(late));
+        merged.merge(set(None));
+        merged.merge(set(Some(early)));
+        merged.merge(set(Some(late)));
+        assert_eq!(merged.first_event, Some(early));
+        let mut none = set(None);
+        none.merge(set(Some(late)));
+        assert_eq!(none.first_event, Some(late));
+    }
     #[test]
     fn create_modify_and_remove_events_are_kept() {
         let set = folded(vec![

@@ -360,3 +360,29 @@ fn the_binary_reloads_its_config_file_and_keeps_its_flags() {
     assert!(body.contains("https://feeds.example.org/") && !body.contains("file.example"));
     assert!(r.header("cache-control").unwrap().contains("max-age=9,"));
 }
+
+#[test]
+fn a_new_mirror_folder_gets_every_feed_and_the_later_edits() {
+    let setup = Setup::new();
+    let running = setup.start();
+    let (old, new) = (setup.dir.path().join("out"), setup.dir.path().join("out2"));
+    wait_for("the first mirror is written", || old.join("all.rss").is_file());
+
+    setup.write(&toml("First", "").replace("out = \"out\"", "out = \"out2\""));
+    wait_for("the new folder holds every feed served", || {
+        running.current.load().feeds.keys().all(|f| new.join(f).is_file())
+    });
+    // Edits after the reload go to the new folder, not the old one.
+    std::fs::write(
+        setup.content().join("posts/after-move.md"),
+        "---\ntitle: Mirrored to the new folder\ndate: 2025-03-01\n---\n\nBody.\n",
+    )
+    .unwrap();
+    wait_for("the edit reaches the new folder", || {
+        std::fs::read_to_string(new.join("all.rss"))
+            .is_ok_and(|t| t.contains("Mirrored to the new"))
+    });
+    let old_all = std::fs::read_to_string(old.join("all.rss")).unwrap();
+    assert!(!old_all.contains("Mirrored to the new"), "the old folder is left as it was");
+    running.stop().unwrap();
+}
