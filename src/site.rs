@@ -113,6 +113,9 @@ struct Job {
     custom: Option<usize>,
     kind: DocKind,
     articles: Vec<Arc<Article>>,
+    /// For a document without articles (the open page just after a page completed): the
+    /// newest article older than it, whose date it carries instead of none (1970).
+    dated_by: Option<Arc<Article>>,
     fingerprint: [u8; 32],
 }
 
@@ -780,6 +783,11 @@ impl Site {
             for print in &prints[range.clone()] {
                 hasher.update(print);
             }
+            let dated_by = if range.is_empty() { list.get(range.end).cloned() } else { None };
+            if dated_by.is_some() {
+                hasher.update(b"dated by\0");
+                hasher.update(&prints[range.end]);
+            }
             let fingerprint = *hasher.finalize().as_bytes();
             if self.doc_prints.get(&key) == Some(&fingerprint) {
                 continue;
@@ -791,6 +799,7 @@ impl Site {
                 custom: None,
                 kind,
                 articles: list[range].to_vec(),
+                dated_by,
                 fingerprint,
             });
         }
@@ -828,6 +837,7 @@ impl Site {
                 custom: Some(i),
                 kind: DocKind::Live { linked: 0 },
                 articles,
+                dated_by: None,
                 fingerprint,
             });
         }
@@ -934,8 +944,12 @@ impl Site {
                 },
             })
             .collect();
-        let updated =
-            job.articles.iter().filter_map(|a| a.updated.or(a.published).map(|d| d.at)).max();
+        let updated = job
+            .articles
+            .iter()
+            .chain(&job.dated_by)
+            .filter_map(|a| a.updated.or(a.published).map(|d| d.at))
+            .max();
         let last_modified = updated.unwrap_or_default();
         let mut meta = self.feed_meta(&job.slug, job.category.as_deref(), updated);
         let custom = job.custom.and_then(|i| self.cfg.feeds.custom.get(i));

@@ -641,3 +641,37 @@ fn archive_pages_carry_summaries_but_no_bodies_and_live_feeds_carry_bodies() {
         .and_then(|c| c.body.as_ref())
         .is_some_and(|b| b.contains("<em>emphasis</em>"))));
 }
+
+/// Bug: the open page that follows a page just completed has no articles, and was dated
+/// 1970 (RSS pubDate, Atom updated, Last-Modified); the W3C validator calls that an
+/// implausible date. It carries the date of the newest article older than it: the newest
+/// complete page's.
+#[test]
+fn an_empty_open_page_is_dated_by_the_newest_article_before_it() {
+    let updated = |site: &Site, file: &str| {
+        let xml = String::from_utf8(doc(site, file).to_vec()).unwrap();
+        let at = xml.find("<updated>").expect("an updated date") + "<updated>".len();
+        xml[at..at + 25].to_string()
+    };
+    let dir = archive_site(20); // all: 4 complete pages of 5, then the empty open page 5
+    let out = tempfile::tempdir().unwrap();
+    let cfg = archive_config(dir.path(), out.path());
+    let mut site = Site::build(cfg.clone()).unwrap();
+    let atom = String::from_utf8(doc(&site, "all/archive/5.atom").to_vec()).unwrap();
+    assert!(!atom.contains("<entry>"), "the open page is empty: {atom}");
+    assert_eq!(updated(&site, "all/archive/5.atom"), updated(&site, "all/archive/4.atom"));
+    let rss = String::from_utf8(doc(&site, "all/archive/5.rss").to_vec()).unwrap();
+    assert!(!rss.contains("1970") && !atom.contains("1970"), "{rss}\n{atom}");
+    assert!(site.feeds()["all/archive/5.atom"].last_modified.timestamp() > 0);
+
+    // The newest article changes (a day later): the empty page follows, as in a cold build.
+    let path = dir.path().join("posts/019.md");
+    let text = std::fs::read_to_string(&path).unwrap().replace("Article 019", "Article 19");
+    std::fs::write(&path, text).unwrap();
+    set_mtime(&path, FIXED_MTIME + 86_400);
+    site.rescan();
+    site.render_dirty();
+    let cold = Site::build(cfg).unwrap();
+    assert_eq!(doc(&site, "all/archive/5.atom"), doc(&cold, "all/archive/5.atom"));
+    assert_eq!(updated(&site, "all/archive/5.atom"), "2020-09-14T12:26:40+00:00");
+}
