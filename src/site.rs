@@ -91,7 +91,28 @@ impl Layout {
 }
 
 /// The files of one rendered document, and the index page's view of it (live feeds only).
-type Rendered = (Vec<(String, Encoded)>, Option<FeedState>);
+/// A rendered job: its documents, its live feed's state, and the live-feed items it had to
+/// render (for the item cache).
+type Rendered = (Vec<(String, Encoded)>, Option<FeedState>, Vec<CachedItem>);
+
+/// A live-feed item rendered in every format, with what it was rendered from: it is reused
+/// while the article (the same `Arc`: a reparse makes a new one), its id, link and author are.
+struct CachedItem {
+    article: Arc<Article>,
+    id: String,
+    link: String,
+    author: String,
+    fragments: Arc<render::ItemFragments>,
+}
+
+impl CachedItem {
+    fn fits(&self, article: &Arc<Article>, id: &str, link: &str, author: &str) -> bool {
+        Arc::ptr_eq(&self.article, article)
+            && self.id == id
+            && self.link == link
+            && self.author == author
+    }
+}
 
 /// What one planned document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +303,11 @@ pub struct Site {
     index: Index,
     stamps: HashMap<String, Stamp>,
     reports: BTreeMap<String, FileReport>,
-    body_cache: HashMap<String, Arc<str>>,
+    /// Live-feed items as rendered, by article path: an edit re-renders only the items it
+    /// changed and assembles the live feeds from these (a txt-head transcript feed is ~7 MB a
+    /// format; rendering it whole was most of an edit). They replace a cache of body HTML:
+    /// a cached item needs no body.
+    item_cache: rustc_hash::FxHashMap<String, CachedItem>,
     slugs: HashMap<String, String>,
     feeds: HashMap<String, Arc<Encoded>>,
     feed_states: BTreeMap<String, FeedState>,
@@ -332,7 +357,7 @@ impl Site {
             git: None,
             stamps: HashMap::new(),
             reports: BTreeMap::new(),
-            body_cache: HashMap::new(),
+            item_cache: Default::default(),
             slugs: HashMap::new(),
             feeds: HashMap::new(),
             feed_states: BTreeMap::new(),
@@ -526,7 +551,7 @@ impl Site {
     fn forget(&mut self, path: &str) {
         self.stamps.remove(path);
         self.reports.remove(path);
-        self.body_cache.remove(path);
+        self.item_cache.remove(path);
         self.article_prints.remove(path);
         self.generations.remove(path);
         self.index.remove(path);
@@ -558,7 +583,7 @@ impl Site {
         }
         for (file, parsed) in parsed {
             self.stamps.insert(file.rel.clone(), Stamp::from(&file));
-            self.body_cache.remove(&file.rel);
+            self.item_cache.remove(&file.rel);
             self.generation += 1;
             self.generations.insert(file.rel.clone(), self.generation);
             let report = match parsed {
@@ -668,7 +693,10 @@ impl Site {
         let rendered: Vec<Rendered> =
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
         report.feeds_rendered = rendered.len();
-        for (job, (docs, state)) in jobs.iter().zip(rendered) {
+        for (job, (docs, state, items)) in jobs.iter().zip(rendered) {
+            for item in items {
+                self.item_cache.insert(item.article.path.clone(), item);
+            }
             for (file, doc) in docs {
                 self.put(file, doc, &mut report);
             }
@@ -883,44 +911,34 @@ impl Site {
         (older / layout.page_size).min(layout.complete)
     }
 
-    /// The HTML bodies the live feeds need (they stay cached: the next render of a live feed
-    /// needs them again). Archive pages carry summaries and links, not bodies: with bodies,
-    /// the pages of the 24,203-article archive took 920 MB and most of a 6 s cold build, to
-    /// repeat text every reader already got from the live feed when it was new.
-    fn bodies_for(&mut self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
-        let mut out: HashMap<String, Arc<str>> = HashMap::new();
-        let mut wanted: BTreeMap<&str, (&Arc<Article>, bool)> = BTreeMap::new();
-        for job in jobs {
-            let live = matches!(job.kind, DocKind::Live { .. });
-            if !live {
-                continue;
-            }
+    /// The HTML bodies the live feeds need for the items they cannot take from the item
+    /// cache, rendered in parallel, each once however many feeds show it. Archive pages carry
+    /// summaries and links, not bodies: with bodies, the pages of the 24,203-article archive
+    /// took 920 MB and most of a 6 s cold build, to repeat text every reader already got from
+    /// the live feed when it was new.
+    fn bodies_for(&self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
+        let mut wanted: BTreeMap<&str, &Arc<Article>> = BTreeMap::new();
+        for job in jobs.iter().filter(|job| matches!(job.kind, DocKind::Live { .. })) {
             for article in &job.articles {
-                if let Some(body) = self.body_cache.get(&article.path) {
-                    out.insert(article.path.clone(), body.clone());
-                } else {
-                    let entry = wanted.entry(&article.path).or_insert((article, live));
-                    entry.1 |= live;
+                let cached = self.item_cache.get(&article.path);
+                if !cached.is_some_and(|c| Arc::ptr_eq(&c.article, article)) {
+                    wanted.insert(&article.path, article);
                 }
             }
         }
-        let rendered: Vec<(String, Arc<str>, bool)> = wanted
+        wanted
             .into_par_iter()
-            .map(|(path, (article, live))| {
-                let html = self.bodies.html(article).unwrap_or_else(|e| {
-                    tracing::warn!("{e}; the feed shows the summary instead");
-                    render::html_escape(&article.summary)
-                });
-                (path.to_string(), Arc::from(html), live)
-            })
-            .collect();
-        for (path, body, live) in rendered {
-            if live {
-                self.body_cache.insert(path.clone(), body.clone());
-            }
-            out.insert(path, body);
-        }
-        out
+            .map(|(path, article)| (path.to_string(), self.body_html(article)))
+            .collect()
+    }
+
+    /// An article's body HTML; the summary (escaped) when the file cannot be read any more.
+    fn body_html(&self, article: &Article) -> Arc<str> {
+        let html = self.bodies.html(article).unwrap_or_else(|e| {
+            tracing::warn!("{e}; the feed shows the summary instead");
+            render::html_escape(&article.summary)
+        });
+        Arc::from(html)
     }
 
     /// Render one planned document in each of its formats.
@@ -971,11 +989,9 @@ impl Site {
                     updated,
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
-                let (rss, atom) = render::stylesheet::attach(
-                    render::rss::render(&meta, &items),
-                    render::atom::render(&meta, &items),
-                );
-                let json = render::json::render(&meta, &items);
+                let (fragments, fresh) = self.live_items(&meta, &job.articles, &items, bodies);
+                let (rss, atom, json) = render::assemble_live(&meta, &fragments);
+                let (rss, atom) = render::stylesheet::attach(rss, atom);
                 let hubs = &meta.hubs;
                 let docs = vec![
                     (
@@ -994,7 +1010,7 @@ impl Site {
                             .with_link(crate::websub::link_header(hubs, &meta.json_url)),
                     ),
                 ];
-                (docs, Some(state))
+                (docs, Some(state), fresh)
             }
             DocKind::Page { n, complete } => {
                 let this = self.page_link("self", &job.slug, n);
@@ -1031,9 +1047,51 @@ impl Site {
                         Encoded::new(atom, ATOM_TYPE, last_modified).with_immutable(complete),
                     ),
                 ];
-                (docs, None)
+                (docs, None, Vec::new())
             }
         }
+    }
+
+    /// The rendered items of a live feed: from the item cache when they still fit, else
+    /// rendered now (those are returned second, for the cache). `items` are `articles` with
+    /// ids, links and the bodies [`Site::bodies_for`] found.
+    fn live_items(
+        &self,
+        meta: &FeedMeta,
+        articles: &[Arc<Article>],
+        items: &[FeedItem<'_>],
+        bodies: &HashMap<String, Arc<str>>,
+    ) -> (Vec<Arc<render::ItemFragments>>, Vec<CachedItem>) {
+        let mut fresh = Vec::new();
+        let fragments = articles
+            .iter()
+            .zip(items)
+            .map(|(article, it)| {
+                let author = render::author(meta, article);
+                let cached = self.item_cache.get(&article.path);
+                if let Some(c) = cached.filter(|c| c.fits(article, it.id, it.link, author)) {
+                    return Arc::clone(&c.fragments);
+                }
+                // The article is cached but its id, link or author moved: no body was read.
+                let body;
+                let it = if bodies.contains_key(&article.path) {
+                    *it
+                } else {
+                    body = self.body_html(article);
+                    FeedItem { content_html: &body, ..*it }
+                };
+                let fragments = Arc::new(render::ItemFragments::render(meta, &it));
+                fresh.push(CachedItem {
+                    article: Arc::clone(article),
+                    id: it.id.to_string(),
+                    link: it.link.to_string(),
+                    author: author.to_string(),
+                    fragments: Arc::clone(&fragments),
+                });
+                fragments
+            })
+            .collect();
+        (fragments, fresh)
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
@@ -1162,5 +1220,60 @@ impl Site {
 
     pub fn content_root(&self) -> &Path {
         &self.cfg.content.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, RawConfig};
+
+    fn config(root: &Path, out: &Path) -> Arc<Config> {
+        let text = "[site]\ntitle = \"Test\"\nbase_url = \"https://feeds.example.org\"\n\
+                    [content]\ngit_dates = false\n";
+        let raw = RawConfig::parse(text, Path::new("test.toml")).unwrap();
+        let overrides = Overrides {
+            content: Some(root.to_path_buf()),
+            out: Some(out.to_path_buf()),
+            ..Overrides::default()
+        };
+        Arc::new(raw.validate(&overrides, root).unwrap())
+    }
+
+    fn cached(site: &Site) -> BTreeMap<String, Arc<render::ItemFragments>> {
+        site.item_cache.iter().map(|(path, c)| (path.clone(), Arc::clone(&c.fragments))).collect()
+    }
+
+    #[test]
+    fn an_edit_renders_only_the_items_it_changed_and_matches_a_cold_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("notes")).unwrap();
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join("notes").join(name), text).unwrap();
+        };
+        for i in 0..3 {
+            write(&format!("a{i}.md"), &format!("## Title {i}\n\nBody {i}.\n"));
+        }
+        let cfg = config(dir.path(), out.path());
+        let mut site = Site::build(Arc::clone(&cfg)).unwrap();
+        let before = cached(&site);
+        assert_eq!(before.len(), 3, "{:?}", before.keys());
+
+        write("a1.md", "## Title 1, edited\n\nBody 1, edited.\n");
+        let paths = [dir.path().join("notes/a1.md")].into_iter().collect();
+        site.apply(&ChangeSet { paths, rescan: false, first_event: None });
+        site.render_dirty();
+
+        let after = cached(&site);
+        assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
+        for (path, old) in &before {
+            let edited = path == "notes/a1.md";
+            assert_eq!(Arc::ptr_eq(old, &after[path]), !edited, "{path}");
+        }
+        let edited = &after["notes/a1.md"];
+        assert!(edited.rss.contains("Body 1, edited.") && edited.json.contains("Title 1, edited"));
+        let cold = Site::build(cfg).unwrap();
+        assert_eq!(site.feeds(), cold.feeds(), "incremental and cold builds serve the same bytes");
     }
 }

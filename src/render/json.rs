@@ -83,11 +83,58 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
     }
 }
 
+/// Indent of an item in the `items` array of a pretty-printed document.
+const ITEM_INDENT: &str = "\n    ";
+/// How a pretty-printed document without items ends (before the final line break).
+const NO_ITEMS: &str = "[]\n}";
+
+/// One item exactly as it appears in a JSON Feed document (from `{` to `}`, lines indented
+/// for the `items` array). serde_json writes line breaks only between tokens (a line break in
+/// a string is `\n`), so indenting the item's own pretty form gives the bytes a whole-document
+/// render would.
+pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+    let json = serde_json::to_string_pretty(&item(meta, it))
+        .expect("serialising plain structs cannot fail");
+    json.replace('\n', ITEM_INDENT)
+}
+
 /// The JSON Feed 1.1 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+    let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
+    let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
+    assemble(meta, &fragments)
+}
+
+/// The JSON Feed 1.1 document made of the feed fields for `meta` and the item `fragments`
+/// (see [`item_fragment`]), in order.
+pub fn assemble(meta: &FeedMeta, fragments: &[&str]) -> Vec<u8> {
+    let mut out =
+        serde_json::to_vec_pretty(&feed(meta)).expect("serialising plain structs cannot fail");
+    if !fragments.is_empty() {
+        // `items` is the last field: replace its `[]` with the items, as serde_json would
+        // have written them.
+        debug_assert!(out.ends_with(NO_ITEMS.as_bytes()));
+        out.truncate(out.len() - NO_ITEMS.len());
+        out.reserve(fragments.iter().map(|f| f.len() + ITEM_INDENT.len() + 1).sum::<usize>() + 8);
+        out.push(b'[');
+        for (i, fragment) in fragments.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(ITEM_INDENT.as_bytes());
+            out.extend_from_slice(fragment.as_bytes());
+        }
+        out.extend_from_slice(b"\n  ]\n}");
+    }
+    out.push(b'\n');
+    out
+}
+
+/// The feed fields for `meta`, without items.
+fn feed(meta: &FeedMeta) -> Feed {
     let description = meta.description.trim();
-    let feed = Feed {
+    Feed {
         version: VERSION,
         title: clean(&meta.title),
         home_page_url: clean(&meta.html_url),
@@ -96,11 +143,8 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         language: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         authors: vec![Author { name: clean(&meta.default_author) }],
         hubs: meta.hubs.iter().map(|hub| Hub { kind: "WebSub", url: clean(hub) }).collect(),
-        items: items.iter().map(|it| item(meta, it)).collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain structs cannot fail");
-    out.push(b'\n');
-    out
+        items: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +152,30 @@ mod tests {
     use super::*;
     use crate::render::fixtures::{fixtures, meta, Fixture};
     use crate::render::{categories, published, source_url, updated, xml_clean};
+
+    /// The document as serde_json writes it in one go, items and all.
+    fn whole(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+        let mut f = feed(meta);
+        f.items = items.iter().map(|it| item(meta, it)).collect();
+        let mut out = serde_json::to_vec_pretty(&f).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn assembled_from_items_is_what_serde_json_writes_whole() {
+        for (meta, fx) in crate::render::fixtures::variants() {
+            let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            for n in 0..=items.len() {
+                assert_eq!(
+                    String::from_utf8(render(&meta, &items[..n])).unwrap(),
+                    String::from_utf8(whole(&meta, &items[..n])).unwrap()
+                );
+            }
+            items.iter_mut().for_each(|it| it.content_html = "");
+            assert_eq!(render(&meta, &items), whole(&meta, &items), "without bodies");
+        }
+    }
 
     fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
         let items: Vec<_> = fx.iter().map(Fixture::item).collect();

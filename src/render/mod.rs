@@ -89,6 +89,44 @@ pub struct FeedItem<'a> {
     pub content_html: &'a str,
 }
 
+/// One live-feed item rendered in each format, exactly as it appears inside a document: a
+/// live feed is then its header plus these, and an edit renders only the items it changed.
+#[derive(Debug)]
+pub struct ItemFragments {
+    pub rss: String,
+    pub atom: String,
+    pub json: String,
+    /// The RSS item uses `content:encoded` (see [`rss::uses_content`]).
+    pub content: bool,
+}
+
+impl ItemFragments {
+    pub fn render(meta: &FeedMeta, it: &FeedItem<'_>) -> ItemFragments {
+        ItemFragments {
+            rss: rss::item_fragment(meta, it),
+            atom: atom::entry_fragment(meta, it),
+            json: json::item_fragment(meta, it),
+            content: rss::uses_content(it),
+        }
+    }
+}
+
+/// The RSS, Atom and JSON Feed documents of a live feed made of already rendered items; the
+/// same bytes as `rss::render`, `atom::render` and `json::render` of those items.
+pub fn assemble_live<F: std::ops::Deref<Target = ItemFragments>>(
+    meta: &FeedMeta,
+    items: &[F],
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let rss: Vec<&str> = items.iter().map(|f| f.rss.as_str()).collect();
+    let atom: Vec<&str> = items.iter().map(|f| f.atom.as_str()).collect();
+    let json: Vec<&str> = items.iter().map(|f| f.json.as_str()).collect();
+    (
+        rss::assemble(meta, &rss, items.iter().any(|f| f.content)),
+        atom::assemble(meta, &atom),
+        json::assemble(meta, &json),
+    )
+}
+
 use chrono::SubsecRound;
 use std::borrow::Cow;
 
