@@ -91,18 +91,36 @@ impl Layout {
 }
 
 /// The files of one rendered document, and the index page's view of it (live feeds only).
-/// A rendered job: its documents, its live feed's state, and the live-feed items it had to
-/// render (for the item cache).
-type Rendered = (Vec<(String, Encoded)>, Option<FeedState>, Vec<CachedItem>);
+/// A rendered job: its documents, its live feed's state, and its live feed's items.
+type Rendered = (Vec<(String, Encoded)>, Option<FeedState>, Vec<LiveItem>);
+
+/// An item of a rendered live feed: what it was rendered from, and where it stands in the
+/// RSS, Atom and JSON Feed documents, so the item cache can point into them.
+struct LiveItem {
+    article: Arc<Article>,
+    id: String,
+    link: String,
+    author: String,
+    content: bool,
+    at: [std::ops::Range<usize>; 3],
+    /// Rendered now rather than taken from the cache.
+    fresh: bool,
+}
 
 /// A live-feed item rendered in every format, with what it was rendered from: it is reused
 /// while the article (the same `Arc`: a reparse makes a new one), its id, link and author are.
+/// Its bytes are views into the served documents of the live feed `home`, so the cache holds
+/// no copy of its own: an entry whose `home` was rendered again without it is dropped (it
+/// would keep the old documents alive).
 struct CachedItem {
     article: Arc<Article>,
     id: String,
     link: String,
     author: String,
-    fragments: Arc<render::ItemFragments>,
+    fragments: render::ItemFragments,
+    home: String,
+    /// The `render_dirty` pass that last pointed it into `home`.
+    pass: u64,
 }
 
 impl CachedItem {
@@ -291,6 +309,8 @@ pub struct RebuildReport {
     pub changed_files: Vec<String>,
     /// Feed file names that no longer exist.
     pub removed_files: Vec<String>,
+    /// Live-feed items rendered (the others came from the item cache).
+    pub items_rendered: usize,
 }
 
 pub struct Site {
@@ -308,6 +328,8 @@ pub struct Site {
     /// format; rendering it whole was most of an edit). They replace a cache of body HTML:
     /// a cached item needs no body.
     item_cache: rustc_hash::FxHashMap<String, CachedItem>,
+    /// Counts `render_dirty` passes, for [`CachedItem::pass`].
+    render_pass: u64,
     slugs: HashMap<String, String>,
     feeds: HashMap<String, Arc<Encoded>>,
     feed_states: BTreeMap<String, FeedState>,
@@ -358,6 +380,7 @@ impl Site {
             stamps: HashMap::new(),
             reports: BTreeMap::new(),
             item_cache: Default::default(),
+            render_pass: 0,
             slugs: HashMap::new(),
             feeds: HashMap::new(),
             feed_states: BTreeMap::new(),
@@ -693,18 +716,24 @@ impl Site {
         let rendered: Vec<Rendered> =
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
         report.feeds_rendered = rendered.len();
+        self.render_pass += 1;
+        let mut homes: BTreeSet<&str> = BTreeSet::new();
         for (job, (docs, state, items)) in jobs.iter().zip(rendered) {
-            for item in items {
-                self.item_cache.insert(item.article.path.clone(), item);
-            }
             for (file, doc) in docs {
                 self.put(file, doc, &mut report);
+            }
+            if matches!(job.kind, DocKind::Live { .. }) {
+                report.items_rendered += items.iter().filter(|i| i.fresh).count();
+                self.cache_items(&job.slug, items);
+                homes.insert(&job.slug);
             }
             if let Some(state) = state {
                 self.feed_states.insert(job.slug.clone(), state);
             }
             self.doc_prints.insert(job.key.clone(), job.fingerprint);
         }
+        let pass = self.render_pass;
+        self.item_cache.retain(|_, c| c.pass == pass || !homes.contains(c.home.as_str()));
         // The OPML list: cheap, rendered every time, written only when its bytes change
         // (a category appeared, vanished or was renamed, or the newest date moved).
         let (opml, updated) = self.render_opml();
@@ -716,6 +745,36 @@ impl Site {
         report.changed_files.sort();
         report.removed_files.sort();
         report
+    }
+
+    /// Point the item cache at the items of the live feed `slug` as served now (the documents
+    /// just rendered, or the ones they equal, which then stay).
+    fn cache_items(&mut self, slug: &str, items: Vec<LiveItem>) {
+        let served =
+            |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).map(|d| &d.identity.bytes);
+        let (Some(rss), Some(atom), Some(json)) = (served("rss"), served("atom"), served("json"))
+        else {
+            return;
+        };
+        let (rss, atom, json) = (rss.clone(), atom.clone(), json.clone());
+        for item in items {
+            let [r, a, j] = item.at;
+            let cached = CachedItem {
+                fragments: render::ItemFragments {
+                    rss: rss.slice(r),
+                    atom: atom.slice(a),
+                    json: json.slice(j),
+                    content: item.content,
+                },
+                home: slug.to_string(),
+                pass: self.render_pass,
+                article: item.article,
+                id: item.id,
+                link: item.link,
+                author: item.author,
+            };
+            self.item_cache.insert(cached.article.path.clone(), cached);
+        }
     }
 
     /// Store a rendered document, noting it in the report when its bytes are new.
@@ -741,6 +800,7 @@ impl Site {
         let pages = self.served_pages.remove(slug).unwrap_or(0);
         self.drop_pages(slug, 1..=pages, report);
         self.feed_states.remove(slug);
+        self.item_cache.retain(|_, c| c.home != slug);
     }
 
     fn drop_pages(
@@ -990,8 +1050,24 @@ impl Site {
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
                 let (fragments, fresh) = self.live_items(&meta, &job.articles, &items, bodies);
-                let (rss, atom, json) = render::assemble_live(&meta, &fragments);
-                let (rss, atom) = render::stylesheet::attach(rss, atom);
+                let [(rss, rss_at), (atom, atom_at), (json, json_at)] =
+                    render::assemble_live(&meta, &fragments);
+                let live_items = job
+                    .articles
+                    .iter()
+                    .zip(&items)
+                    .zip(fragments.iter().zip(fresh))
+                    .zip(rss_at.into_iter().zip(atom_at).zip(json_at))
+                    .map(|(((article, it), (f, fresh)), ((r, a), j))| LiveItem {
+                        article: Arc::clone(article),
+                        id: it.id.to_string(),
+                        link: it.link.to_string(),
+                        author: render::author(&meta, article).to_string(),
+                        content: f.content,
+                        at: [r, a, j],
+                        fresh,
+                    })
+                    .collect();
                 let hubs = &meta.hubs;
                 let docs = vec![
                     (
@@ -1010,7 +1086,7 @@ impl Site {
                             .with_link(crate::websub::link_header(hubs, &meta.json_url)),
                     ),
                 ];
-                (docs, Some(state), fresh)
+                (docs, Some(state), live_items)
             }
             DocKind::Page { n, complete } => {
                 let this = self.page_link("self", &job.slug, n);
@@ -1052,25 +1128,24 @@ impl Site {
         }
     }
 
-    /// The rendered items of a live feed: from the item cache when they still fit, else
-    /// rendered now (those are returned second, for the cache). `items` are `articles` with
-    /// ids, links and the bodies [`Site::bodies_for`] found.
+    /// The rendered items of a live feed, each with whether it was rendered now: from the
+    /// item cache when they still fit, else rendered. `items` are `articles` with ids, links
+    /// and the bodies [`Site::bodies_for`] found.
     fn live_items(
         &self,
         meta: &FeedMeta,
         articles: &[Arc<Article>],
         items: &[FeedItem<'_>],
         bodies: &HashMap<String, Arc<str>>,
-    ) -> (Vec<Arc<render::ItemFragments>>, Vec<CachedItem>) {
-        let mut fresh = Vec::new();
-        let fragments = articles
+    ) -> (Vec<render::ItemFragments>, Vec<bool>) {
+        articles
             .iter()
             .zip(items)
             .map(|(article, it)| {
                 let author = render::author(meta, article);
                 let cached = self.item_cache.get(&article.path);
                 if let Some(c) = cached.filter(|c| c.fits(article, it.id, it.link, author)) {
-                    return Arc::clone(&c.fragments);
+                    return (c.fragments.clone(), false);
                 }
                 // The article is cached but its id, link or author moved: no body was read.
                 let body;
@@ -1080,18 +1155,9 @@ impl Site {
                     body = self.body_html(article);
                     FeedItem { content_html: &body, ..*it }
                 };
-                let fragments = Arc::new(render::ItemFragments::render(meta, &it));
-                fresh.push(CachedItem {
-                    article: Arc::clone(article),
-                    id: it.id.to_string(),
-                    link: it.link.to_string(),
-                    author: author.to_string(),
-                    fragments: Arc::clone(&fragments),
-                });
-                fragments
+                (render::ItemFragments::render(meta, &it), true)
             })
-            .collect();
-        (fragments, fresh)
+            .unzip()
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
@@ -1240,8 +1306,24 @@ mod tests {
         Arc::new(raw.validate(&overrides, root).unwrap())
     }
 
-    fn cached(site: &Site) -> BTreeMap<String, Arc<render::ItemFragments>> {
-        site.item_cache.iter().map(|(path, c)| (path.clone(), Arc::clone(&c.fragments))).collect()
+    /// Each cached item's RSS bytes, checking they are a view into its home's served
+    /// document (the cache holds no copy of its own).
+    fn cached(site: &Site) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for (path, c) in &site.item_cache {
+            for (ext, part) in [
+                ("rss", &c.fragments.rss),
+                ("atom", &c.fragments.atom),
+                ("json", &c.fragments.json),
+            ] {
+                let doc = &site.feeds()[&format!("{}.{ext}", c.home)].identity.bytes;
+                let range = doc.as_ptr_range();
+                let inside = range.start <= part.as_ptr() && part.as_ptr_range().end <= range.end;
+                assert!(inside, "{path}: its {ext} item is not in the served {}.{ext}", c.home);
+            }
+            out.insert(path.clone(), c.fragments.rss.to_vec());
+        }
+        out
     }
 
     #[test]
@@ -1259,20 +1341,22 @@ mod tests {
         let mut site = Site::build(Arc::clone(&cfg)).unwrap();
         let before = cached(&site);
         assert_eq!(before.len(), 3, "{:?}", before.keys());
+        let live_feeds = site.feeds().keys().filter(|f| f.ends_with(".json")).count();
 
         write("a1.md", "## Title 1, edited\n\nBody 1, edited.\n");
         let paths = [dir.path().join("notes/a1.md")].into_iter().collect();
         site.apply(&ChangeSet { paths, rescan: false, first_event: None });
-        site.render_dirty();
+        let report = site.render_dirty();
+        assert_eq!(report.items_rendered, live_feeds, "the edited item, once per live feed");
 
         let after = cached(&site);
         assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
         for (path, old) in &before {
             let edited = path == "notes/a1.md";
-            assert_eq!(Arc::ptr_eq(old, &after[path]), !edited, "{path}");
+            assert_eq!(old == &after[path], !edited, "{path}");
         }
-        let edited = &after["notes/a1.md"];
-        assert!(edited.rss.contains("Body 1, edited.") && edited.json.contains("Title 1, edited"));
+        let edited = String::from_utf8(after["notes/a1.md"].clone()).unwrap();
+        assert!(edited.contains("Body 1, edited.") && edited.contains("Title 1, edited"));
         let cold = Site::build(cfg).unwrap();
         assert_eq!(site.feeds(), cold.feeds(), "incremental and cold builds serve the same bytes");
     }

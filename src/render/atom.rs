@@ -77,24 +77,16 @@ fn write(feed: &Feed) -> Vec<u8> {
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let fragments: Vec<String> = items.iter().map(|it| entry_fragment(meta, it)).collect();
-    let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
-    assemble(meta, &fragments)
+    super::splice(&shell(meta), fragments.iter().map(String::as_bytes)).0
 }
 
-/// The Atom 1.0 document made of the feed for `meta` and the entry `fragments` (see
-/// [`entry_fragment`]), in order.
-pub fn assemble(meta: &FeedMeta, fragments: &[&str]) -> Vec<u8> {
-    let shell = write_feed(meta, &feed(meta));
-    let at = shell.rfind(FEED_CLOSE).expect("atom_syndication closes the feed");
-    let size = shell.len() + fragments.iter().map(|f| f.len()).sum::<usize>() + 1;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(&shell.as_bytes()[..at]);
-    for fragment in fragments {
-        out.extend_from_slice(fragment.as_bytes());
-    }
-    out.extend_from_slice(&shell.as_bytes()[at..]);
-    out.push(b'\n');
-    out
+/// The document for `meta` around its entries.
+pub fn shell(meta: &FeedMeta) -> super::Shell {
+    let mut xml = write_feed(meta, &feed(meta)).into_bytes();
+    xml.push(b'\n');
+    let at = super::rfind(&xml, FEED_CLOSE).expect("atom_syndication closes the feed");
+    let tail = xml.split_off(at);
+    super::Shell { head: xml, sep: "", tail }
 }
 
 /// The feed for `meta`, without entries.

@@ -86,49 +86,42 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
 /// Indent of an item in the `items` array of a pretty-printed document.
 const ITEM_INDENT: &str = "\n    ";
 /// How a pretty-printed document without items ends (before the final line break).
-const NO_ITEMS: &str = "[]\n}";
+const NO_ITEMS: &str = "[]\n}\n";
 
-/// One item exactly as it appears in a JSON Feed document (from `{` to `}`, lines indented
-/// for the `items` array). serde_json writes line breaks only between tokens (a line break in
-/// a string is `\n`), so indenting the item's own pretty form gives the bytes a whole-document
-/// render would.
+/// One item exactly as it appears in a JSON Feed document (from the line break before `{` to
+/// `}`, lines indented for the `items` array). serde_json writes line breaks only between
+/// tokens (a line break in a string is `\n`), so indenting the item's own pretty form gives
+/// the bytes a whole-document render would.
 pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
     let json = serde_json::to_string_pretty(&item(meta, it))
         .expect("serialising plain structs cannot fail");
-    json.replace('\n', ITEM_INDENT)
+    let mut out = String::with_capacity(json.len() + json.len() / 8);
+    out.push_str(ITEM_INDENT);
+    out.push_str(&json.replace('\n', ITEM_INDENT));
+    out
 }
 
 /// The JSON Feed 1.1 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
-    let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
-    assemble(meta, &fragments)
+    super::splice(&shell(meta, !items.is_empty()), fragments.iter().map(String::as_bytes)).0
 }
 
-/// The JSON Feed 1.1 document made of the feed fields for `meta` and the item `fragments`
-/// (see [`item_fragment`]), in order.
-pub fn assemble(meta: &FeedMeta, fragments: &[&str]) -> Vec<u8> {
-    let mut out =
+/// The document for `meta` around its items (`any`: there are some).
+pub fn shell(meta: &FeedMeta, any: bool) -> super::Shell {
+    let mut head =
         serde_json::to_vec_pretty(&feed(meta)).expect("serialising plain structs cannot fail");
-    if !fragments.is_empty() {
-        // `items` is the last field: replace its `[]` with the items, as serde_json would
-        // have written them.
-        debug_assert!(out.ends_with(NO_ITEMS.as_bytes()));
-        out.truncate(out.len() - NO_ITEMS.len());
-        out.reserve(fragments.iter().map(|f| f.len() + ITEM_INDENT.len() + 1).sum::<usize>() + 8);
-        out.push(b'[');
-        for (i, fragment) in fragments.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(ITEM_INDENT.as_bytes());
-            out.extend_from_slice(fragment.as_bytes());
-        }
-        out.extend_from_slice(b"\n  ]\n}");
+    head.push(b'\n');
+    if !any {
+        return super::Shell { head, sep: "", tail: Vec::new() };
     }
-    out.push(b'\n');
-    out
+    // `items` is the last field: its `[]` opens, then the items, as serde_json would have
+    // written them.
+    debug_assert!(head.ends_with(NO_ITEMS.as_bytes()));
+    head.truncate(head.len() - NO_ITEMS.len());
+    head.push(b'[');
+    super::Shell { head, sep: ",", tail: b"\n  ]\n}\n".to_vec() }
 }
 
 /// The feed fields for `meta`, without items.

@@ -135,9 +135,9 @@ const CHANNEL_CLOSE: &str = "\n  </channel>";
 
 /// One item exactly as it appears in an RSS document (from the line break before `<item>` to
 /// `</item>`, plain-text entities already in hex form), so a live feed can be assembled from
-/// items rendered once ([`assemble`]) rather than re-rendering every item on each edit. The
-/// rss crate writes an item the same wherever it stands, so rendering it alone in an empty
-/// channel and cutting it out gives the very bytes a whole-channel render would.
+/// items rendered once ([`shell`], [`super::splice`]) rather than re-rendering every item on
+/// each edit. The rss crate writes an item the same wherever it stands, so rendering it alone
+/// in an empty channel and cutting it out gives the very bytes a whole-channel render would.
 pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
     let channel = Channel { items: vec![item(meta, it)], ..Channel::default() };
     let xml =
@@ -149,7 +149,7 @@ pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
 }
 
 /// Does the item use the `content` namespace (`content:encoded`)? The `<rss>` element declares
-/// the namespaces its items use, so [`assemble`] must know.
+/// the namespaces its items use, so [`shell`] must know.
 pub fn uses_content(it: &FeedItem<'_>) -> bool {
     !it.content_html.is_empty()
 }
@@ -158,33 +158,27 @@ pub fn uses_content(it: &FeedItem<'_>) -> bool {
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
-    let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
-    assemble(meta, &fragments, items.iter().any(uses_content))
+    let shell = shell(meta, !items.is_empty(), items.iter().any(uses_content));
+    super::splice(&shell, fragments.iter().map(String::as_bytes)).0
 }
 
-/// The RSS 2.0 document made of the channel for `meta` and the item `fragments` (see
-/// [`item_fragment`]), in order; `content`: some item uses `content:encoded`.
-pub fn assemble(meta: &FeedMeta, fragments: &[&str], content: bool) -> Vec<u8> {
+/// The document for `meta` around its items: `any`: there are items; `content`: some item
+/// uses `content:encoded`.
+pub fn shell(meta: &FeedMeta, any: bool, content: bool) -> super::Shell {
     let mut channel = channel(meta);
     // What the items would have declared on `<rss>`: every item has a `dc:creator`.
-    if !fragments.is_empty() {
+    if any {
         let dc = rss::extension::dublincore::NAMESPACE;
         channel.namespaces.insert("dc".to_string(), dc.to_string());
     }
     if content {
         channel.namespaces.insert("content".to_string(), CONTENT_NAMESPACE.to_string());
     }
-    let shell = write(meta, &channel);
-    let at = shell.rfind(CHANNEL_CLOSE).expect("the rss crate closes the channel");
-    let size = shell.len() + fragments.iter().map(|f| f.len()).sum::<usize>() + 1;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(&shell.as_bytes()[..at]);
-    for fragment in fragments {
-        out.extend_from_slice(fragment.as_bytes());
-    }
-    out.extend_from_slice(&shell.as_bytes()[at..]);
-    out.push(b'\n');
-    out
+    let mut xml = write(meta, &channel).into_bytes();
+    xml.push(b'\n');
+    let at = super::rfind(&xml, CHANNEL_CLOSE).expect("the rss crate closes the channel");
+    let tail = xml.split_off(at);
+    super::Shell { head: xml, sep: "", tail }
 }
 
 /// The channel for `meta`, without items.
