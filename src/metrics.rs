@@ -390,11 +390,7 @@ pub struct Content {
 impl Content {
     /// Read off a site and the snapshot made from it.
     pub fn of(site: &crate::site::Site, snapshot: &crate::publish::Snapshot) -> Content {
-        let (mut warnings, mut skipped) = (0, 0);
-        for report in site.reports().values() {
-            warnings += report.warnings.len();
-            skipped += usize::from(matches!(report.outcome, crate::site::Outcome::Skipped(_)));
-        }
+        let crate::site::ReportTotals { warnings, skipped } = site.report_totals();
         Content {
             articles: site.index().len(),
             categories: site.index().categories().count(),

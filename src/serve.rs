@@ -109,6 +109,20 @@ fn return_large_buffers() {
     }
 }
 
+/// Hand the heap pages freed by a rebuild back to the system. A rebuild allocates each
+/// changed item's rendering and the pieces of every document it assembles, from as many
+/// arenas as rayon has threads, and frees them once the documents are built: glibc keeps
+/// those pages, scattered between live allocations where it cannot trim them by itself.
+/// On txt-head that was 12 MiB of the 82 MiB after start (gdb `call malloc_trim(0)`: 70).
+/// Called once the feeds are published, so it delays no response.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Build, publish, start watching and serving; return once the server accepts connections.
 /// The configuration is fixed: see [`start_watched`] for one that follows its file.
 pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
@@ -158,6 +172,7 @@ fn start_inner(
 ) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
+    release_free_memory();
     let first = snapshot(&site);
     let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
         .context("cannot start the WebSub threads")?;
@@ -414,6 +429,7 @@ impl Rebuilder {
                 true
             }
         };
+        release_free_memory();
     }
 
     /// The config file changed: re-read it and, when it is valid and differs, rebuild the site

@@ -91,7 +91,46 @@ impl Layout {
 }
 
 /// The files of one rendered document, and the index page's view of it (live feeds only).
-type Rendered = (Vec<(String, Encoded)>, Option<FeedState>);
+/// A rendered job: its documents, its live feed's state, and its live feed's items.
+type Rendered = (Vec<(String, Encoded)>, Option<FeedState>, Vec<LiveItem>);
+
+/// An item of a rendered live feed: what it was rendered from, and where it stands in the
+/// RSS, Atom and JSON Feed documents, so the item cache can point into them.
+struct LiveItem {
+    article: Arc<Article>,
+    id: String,
+    link: String,
+    author: String,
+    content: bool,
+    at: [std::ops::Range<usize>; 3],
+    /// Rendered now rather than taken from the cache.
+    fresh: bool,
+}
+
+/// A live-feed item rendered in every format, with what it was rendered from: it is reused
+/// while the article (the same `Arc`: a reparse makes a new one), its id, link and author are.
+/// Its bytes are views into the served documents of the live feed `home`, so the cache holds
+/// no copy of its own: an entry whose `home` was rendered again without it is dropped (it
+/// would keep the old documents alive).
+struct CachedItem {
+    article: Arc<Article>,
+    id: String,
+    link: String,
+    author: String,
+    fragments: render::ItemFragments,
+    home: String,
+    /// The `render_dirty` pass that last pointed it into `home`.
+    pass: u64,
+}
+
+impl CachedItem {
+    fn fits(&self, article: &Arc<Article>, id: &str, link: &str, author: &str) -> bool {
+        Arc::ptr_eq(&self.article, article)
+            && self.id == id
+            && self.link == link
+            && self.author == author
+    }
+}
 
 /// What one planned document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +188,36 @@ pub struct FileReport {
     pub warnings: Vec<String>,
     /// Where the published and updated dates came from (articles only).
     pub date_sources: Option<(&'static str, &'static str)>,
+}
+
+/// Warnings and skipped files over all [`FileReport`]s, kept as reports come and go: the
+/// metrics read them on every publish, and counting 24,203 reports then was 7% of an edit's
+/// CPU on gnews-2021.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReportTotals {
+    pub warnings: usize,
+    pub skipped: usize,
+}
+
+impl ReportTotals {
+    fn of(report: &FileReport) -> ReportTotals {
+        ReportTotals {
+            warnings: report.warnings.len(),
+            skipped: usize::from(matches!(report.outcome, Outcome::Skipped(_))),
+        }
+    }
+
+    fn add(&mut self, report: &FileReport) {
+        let r = ReportTotals::of(report);
+        self.warnings += r.warnings;
+        self.skipped += r.skipped;
+    }
+
+    fn sub(&mut self, report: &FileReport) {
+        let r = ReportTotals::of(report);
+        self.warnings -= r.warnings;
+        self.skipped -= r.skipped;
+    }
 }
 
 /// When a file was last seen, to skip unchanged files on a rescan.
@@ -270,6 +339,8 @@ pub struct RebuildReport {
     pub changed_files: Vec<String>,
     /// Feed file names that no longer exist.
     pub removed_files: Vec<String>,
+    /// Live-feed items rendered (the others came from the item cache).
+    pub items_rendered: usize,
 }
 
 pub struct Site {
@@ -282,7 +353,14 @@ pub struct Site {
     index: Index,
     stamps: HashMap<String, Stamp>,
     reports: BTreeMap<String, FileReport>,
-    body_cache: HashMap<String, Arc<str>>,
+    report_totals: ReportTotals,
+    /// Live-feed items as rendered, by article path: an edit re-renders only the items it
+    /// changed and assembles the live feeds from these (a txt-head transcript feed is ~7 MB a
+    /// format; rendering it whole was most of an edit). They replace a cache of body HTML:
+    /// a cached item needs no body.
+    item_cache: rustc_hash::FxHashMap<String, CachedItem>,
+    /// Counts `render_dirty` passes, for [`CachedItem::pass`].
+    render_pass: u64,
     slugs: HashMap<String, String>,
     feeds: HashMap<String, Arc<Encoded>>,
     feed_states: BTreeMap<String, FeedState>,
@@ -332,7 +410,9 @@ impl Site {
             git: None,
             stamps: HashMap::new(),
             reports: BTreeMap::new(),
-            body_cache: HashMap::new(),
+            report_totals: ReportTotals::default(),
+            item_cache: Default::default(),
+            render_pass: 0,
             slugs: HashMap::new(),
             feeds: HashMap::new(),
             feed_states: BTreeMap::new(),
@@ -372,6 +452,11 @@ impl Site {
     /// Per-file reports, by path.
     pub fn reports(&self) -> &BTreeMap<String, FileReport> {
         &self.reports
+    }
+
+    /// Warnings and skipped files over [`Site::reports`].
+    pub fn report_totals(&self) -> ReportTotals {
+        self.report_totals
     }
 
     /// Where what was learned from the git history is kept between runs: beside the feeds,
@@ -525,8 +610,10 @@ impl Site {
 
     fn forget(&mut self, path: &str) {
         self.stamps.remove(path);
-        self.reports.remove(path);
-        self.body_cache.remove(path);
+        if let Some(old) = self.reports.remove(path) {
+            self.report_totals.sub(&old);
+        }
+        self.item_cache.remove(path);
         self.article_prints.remove(path);
         self.generations.remove(path);
         self.index.remove(path);
@@ -558,7 +645,7 @@ impl Site {
         }
         for (file, parsed) in parsed {
             self.stamps.insert(file.rel.clone(), Stamp::from(&file));
-            self.body_cache.remove(&file.rel);
+            self.item_cache.remove(&file.rel);
             self.generation += 1;
             self.generations.insert(file.rel.clone(), self.generation);
             let report = match parsed {
@@ -599,7 +686,10 @@ impl Site {
                     }
                 }
             };
-            self.reports.insert(file.rel, report);
+            self.report_totals.add(&report);
+            if let Some(old) = self.reports.insert(file.rel, report) {
+                self.report_totals.sub(&old);
+            }
         }
         count
     }
@@ -668,15 +758,24 @@ impl Site {
         let rendered: Vec<Rendered> =
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
         report.feeds_rendered = rendered.len();
-        for (job, (docs, state)) in jobs.iter().zip(rendered) {
+        self.render_pass += 1;
+        let mut homes: BTreeSet<&str> = BTreeSet::new();
+        for (job, (docs, state, items)) in jobs.iter().zip(rendered) {
             for (file, doc) in docs {
                 self.put(file, doc, &mut report);
+            }
+            if matches!(job.kind, DocKind::Live { .. }) {
+                report.items_rendered += items.iter().filter(|i| i.fresh).count();
+                self.cache_items(&job.slug, items);
+                homes.insert(&job.slug);
             }
             if let Some(state) = state {
                 self.feed_states.insert(job.slug.clone(), state);
             }
             self.doc_prints.insert(job.key.clone(), job.fingerprint);
         }
+        let pass = self.render_pass;
+        self.item_cache.retain(|_, c| c.pass == pass || !homes.contains(c.home.as_str()));
         // The OPML list: cheap, rendered every time, written only when its bytes change
         // (a category appeared, vanished or was renamed, or the newest date moved).
         let (opml, updated) = self.render_opml();
@@ -688,6 +787,36 @@ impl Site {
         report.changed_files.sort();
         report.removed_files.sort();
         report
+    }
+
+    /// Point the item cache at the items of the live feed `slug` as served now (the documents
+    /// just rendered, or the ones they equal, which then stay).
+    fn cache_items(&mut self, slug: &str, items: Vec<LiveItem>) {
+        let served =
+            |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).map(|d| &d.identity.bytes);
+        let (Some(rss), Some(atom), Some(json)) = (served("rss"), served("atom"), served("json"))
+        else {
+            return;
+        };
+        let (rss, atom, json) = (rss.clone(), atom.clone(), json.clone());
+        for item in items {
+            let [r, a, j] = item.at;
+            let cached = CachedItem {
+                fragments: render::ItemFragments {
+                    rss: rss.slice(r),
+                    atom: atom.slice(a),
+                    json: json.slice(j),
+                    content: item.content,
+                },
+                home: slug.to_string(),
+                pass: self.render_pass,
+                article: item.article,
+                id: item.id,
+                link: item.link,
+                author: item.author,
+            };
+            self.item_cache.insert(cached.article.path.clone(), cached);
+        }
     }
 
     /// Store a rendered document, noting it in the report when its bytes are new.
@@ -713,6 +842,7 @@ impl Site {
         let pages = self.served_pages.remove(slug).unwrap_or(0);
         self.drop_pages(slug, 1..=pages, report);
         self.feed_states.remove(slug);
+        self.item_cache.retain(|_, c| c.home != slug);
     }
 
     fn drop_pages(
@@ -883,44 +1013,34 @@ impl Site {
         (older / layout.page_size).min(layout.complete)
     }
 
-    /// The HTML bodies the live feeds need (they stay cached: the next render of a live feed
-    /// needs them again). Archive pages carry summaries and links, not bodies: with bodies,
-    /// the pages of the 24,203-article archive took 920 MB and most of a 6 s cold build, to
-    /// repeat text every reader already got from the live feed when it was new.
-    fn bodies_for(&mut self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
-        let mut out: HashMap<String, Arc<str>> = HashMap::new();
-        let mut wanted: BTreeMap<&str, (&Arc<Article>, bool)> = BTreeMap::new();
-        for job in jobs {
-            let live = matches!(job.kind, DocKind::Live { .. });
-            if !live {
-                continue;
-            }
+    /// The HTML bodies the live feeds need for the items they cannot take from the item
+    /// cache, rendered in parallel, each once however many feeds show it. Archive pages carry
+    /// summaries and links, not bodies: with bodies, the pages of the 24,203-article archive
+    /// took 920 MB and most of a 6 s cold build, to repeat text every reader already got from
+    /// the live feed when it was new.
+    fn bodies_for(&self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
+        let mut wanted: BTreeMap<&str, &Arc<Article>> = BTreeMap::new();
+        for job in jobs.iter().filter(|job| matches!(job.kind, DocKind::Live { .. })) {
             for article in &job.articles {
-                if let Some(body) = self.body_cache.get(&article.path) {
-                    out.insert(article.path.clone(), body.clone());
-                } else {
-                    let entry = wanted.entry(&article.path).or_insert((article, live));
-                    entry.1 |= live;
+                let cached = self.item_cache.get(&article.path);
+                if !cached.is_some_and(|c| Arc::ptr_eq(&c.article, article)) {
+                    wanted.insert(&article.path, article);
                 }
             }
         }
-        let rendered: Vec<(String, Arc<str>, bool)> = wanted
+        wanted
             .into_par_iter()
-            .map(|(path, (article, live))| {
-                let html = self.bodies.html(article).unwrap_or_else(|e| {
-                    tracing::warn!("{e}; the feed shows the summary instead");
-                    render::html_escape(&article.summary)
-                });
-                (path.to_string(), Arc::from(html), live)
-            })
-            .collect();
-        for (path, body, live) in rendered {
-            if live {
-                self.body_cache.insert(path.clone(), body.clone());
-            }
-            out.insert(path, body);
-        }
-        out
+            .map(|(path, article)| (path.to_string(), self.body_html(article)))
+            .collect()
+    }
+
+    /// An article's body HTML; the summary (escaped) when the file cannot be read any more.
+    fn body_html(&self, article: &Article) -> Arc<str> {
+        let html = self.bodies.html(article).unwrap_or_else(|e| {
+            tracing::warn!("{e}; the feed shows the summary instead");
+            render::html_escape(&article.summary)
+        });
+        Arc::from(html)
     }
 
     /// Render one planned document in each of its formats.
@@ -971,11 +1091,25 @@ impl Site {
                     updated,
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
-                let (rss, atom) = render::stylesheet::attach(
-                    render::rss::render(&meta, &items),
-                    render::atom::render(&meta, &items),
-                );
-                let json = render::json::render(&meta, &items);
+                let (fragments, fresh) = self.live_items(&meta, &job.articles, &items, bodies);
+                let [(rss, rss_at), (atom, atom_at), (json, json_at)] =
+                    render::assemble_live(&meta, &fragments);
+                let live_items = job
+                    .articles
+                    .iter()
+                    .zip(&items)
+                    .zip(fragments.iter().zip(fresh))
+                    .zip(rss_at.into_iter().zip(atom_at).zip(json_at))
+                    .map(|(((article, it), (f, fresh)), ((r, a), j))| LiveItem {
+                        article: Arc::clone(article),
+                        id: it.id.to_string(),
+                        link: it.link.to_string(),
+                        author: render::author(&meta, article).to_string(),
+                        content: f.content,
+                        at: [r, a, j],
+                        fresh,
+                    })
+                    .collect();
                 let hubs = &meta.hubs;
                 let docs = vec![
                     (
@@ -994,7 +1128,7 @@ impl Site {
                             .with_link(crate::websub::link_header(hubs, &meta.json_url)),
                     ),
                 ];
-                (docs, Some(state))
+                (docs, Some(state), live_items)
             }
             DocKind::Page { n, complete } => {
                 let this = self.page_link("self", &job.slug, n);
@@ -1031,9 +1165,41 @@ impl Site {
                         Encoded::new(atom, ATOM_TYPE, last_modified).with_immutable(complete),
                     ),
                 ];
-                (docs, None)
+                (docs, None, Vec::new())
             }
         }
+    }
+
+    /// The rendered items of a live feed, each with whether it was rendered now: from the
+    /// item cache when they still fit, else rendered. `items` are `articles` with ids, links
+    /// and the bodies [`Site::bodies_for`] found.
+    fn live_items(
+        &self,
+        meta: &FeedMeta,
+        articles: &[Arc<Article>],
+        items: &[FeedItem<'_>],
+        bodies: &HashMap<String, Arc<str>>,
+    ) -> (Vec<render::ItemFragments>, Vec<bool>) {
+        articles
+            .iter()
+            .zip(items)
+            .map(|(article, it)| {
+                let author = render::author(meta, article);
+                let cached = self.item_cache.get(&article.path);
+                if let Some(c) = cached.filter(|c| c.fits(article, it.id, it.link, author)) {
+                    return (c.fragments.clone(), false);
+                }
+                // The article is cached but its id, link or author moved: no body was read.
+                let body;
+                let it = if bodies.contains_key(&article.path) {
+                    *it
+                } else {
+                    body = self.body_html(article);
+                    FeedItem { content_html: &body, ..*it }
+                };
+                (render::ItemFragments::render(meta, &it), true)
+            })
+            .unzip()
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
@@ -1162,5 +1328,107 @@ impl Site {
 
     pub fn content_root(&self) -> &Path {
         &self.cfg.content.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, RawConfig};
+
+    fn config(root: &Path, out: &Path) -> Arc<Config> {
+        let text = "[site]\ntitle = \"Test\"\nbase_url = \"https://feeds.example.org\"\n\
+                    [content]\ngit_dates = false\n";
+        let raw = RawConfig::parse(text, Path::new("test.toml")).unwrap();
+        let overrides = Overrides {
+            content: Some(root.to_path_buf()),
+            out: Some(out.to_path_buf()),
+            ..Overrides::default()
+        };
+        Arc::new(raw.validate(&overrides, root).unwrap())
+    }
+
+    /// Each cached item's RSS bytes, checking they are a view into its home's served
+    /// document (the cache holds no copy of its own).
+    fn cached(site: &Site) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for (path, c) in &site.item_cache {
+            for (ext, part) in [
+                ("rss", &c.fragments.rss),
+                ("atom", &c.fragments.atom),
+                ("json", &c.fragments.json),
+            ] {
+                let doc = &site.feeds()[&format!("{}.{ext}", c.home)].identity.bytes;
+                let range = doc.as_ptr_range();
+                let inside = range.start <= part.as_ptr() && part.as_ptr_range().end <= range.end;
+                assert!(inside, "{path}: its {ext} item is not in the served {}.{ext}", c.home);
+            }
+            out.insert(path.clone(), c.fragments.rss.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn an_edit_renders_only_the_items_it_changed_and_matches_a_cold_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("notes")).unwrap();
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join("notes").join(name), text).unwrap();
+        };
+        for i in 0..3 {
+            write(&format!("a{i}.md"), &format!("## Title {i}\n\nBody {i}.\n"));
+        }
+        let cfg = config(dir.path(), out.path());
+        let mut site = Site::build(Arc::clone(&cfg)).unwrap();
+        let before = cached(&site);
+        assert_eq!(before.len(), 3, "{:?}", before.keys());
+        let live_feeds = site.feeds().keys().filter(|f| f.ends_with(".json")).count();
+
+        write("a1.md", "## Title 1, edited\n\nBody 1, edited.\n");
+        let paths = [dir.path().join("notes/a1.md")].into_iter().collect();
+        site.apply(&ChangeSet { paths, rescan: false, first_event: None });
+        let report = site.render_dirty();
+        assert_eq!(report.items_rendered, live_feeds, "the edited item, once per live feed");
+
+        let after = cached(&site);
+        assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
+        for (path, old) in &before {
+            let edited = path == "notes/a1.md";
+            assert_eq!(old == &after[path], !edited, "{path}");
+        }
+        let edited = String::from_utf8(after["notes/a1.md"].clone()).unwrap();
+        assert!(edited.contains("Body 1, edited.") && edited.contains("Title 1, edited"));
+        let cold = Site::build(cfg).unwrap();
+        assert_eq!(site.feeds(), cold.feeds(), "incremental and cold builds serve the same bytes");
+    }
+
+    fn recount(site: &Site) -> ReportTotals {
+        let mut totals = ReportTotals::default();
+        site.reports().values().for_each(|r| totals.add(r));
+        totals
+    }
+
+    #[test]
+    fn report_totals_follow_files_that_come_go_and_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("fine.md"), "## Fine\n\nText.\n").unwrap();
+        std::fs::write(path("untitled.md"), "Just words, no title.\n").unwrap();
+        std::fs::write(path("binary.md"), b"\0\0\0\xff\xfe binary").unwrap();
+        let mut site = Site::build(config(dir.path(), out.path())).unwrap();
+        let start = site.report_totals();
+        assert_eq!(start, recount(&site));
+        assert!(start.warnings >= 1 && start.skipped == 1, "{start:?}");
+
+        std::fs::write(path("untitled.md"), "## Titled now\n\nText.\n").unwrap();
+        std::fs::remove_file(path("binary.md")).unwrap();
+        std::fs::write(path("new.md"), "No title either.\n").unwrap();
+        let paths = ["untitled.md", "binary.md", "new.md"].map(path).into_iter().collect();
+        site.apply(&ChangeSet { paths, rescan: false, first_event: None });
+        let after = site.report_totals();
+        assert_eq!(after, recount(&site));
+        assert_eq!((after.warnings, after.skipped), (start.warnings, 0), "{after:?}");
     }
 }

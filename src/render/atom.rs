@@ -51,9 +51,46 @@ fn entry(meta: &FeedMeta, it: &FeedItem<'_>) -> Entry {
     }
 }
 
+/// Where an entry starts in a pretty-printed document: entries are children of `<feed>`.
+const ENTRY_OPEN: &str = "\n  <entry>";
+const ENTRY_CLOSE: &str = "</entry>";
+/// Where the entries go in a document rendered without any: before the feed closes.
+const FEED_CLOSE: &str = "\n</feed>";
+
+/// One entry exactly as it appears in an Atom document (from the line break before `<entry>`
+/// to `</entry>`), cut out of a feed holding only it: atom_syndication writes an entry the
+/// same wherever it stands (see [`super::rss::item_fragment`] for why).
+pub fn entry_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+    let feed = Feed { entries: vec![entry(meta, it)], ..Feed::default() };
+    let xml = String::from_utf8(write(&feed)).expect("atom_syndication writes UTF-8");
+    let start = xml.find(ENTRY_OPEN).expect("a feed with one entry writes it");
+    let end = xml.rfind(ENTRY_CLOSE).expect("a feed with one entry writes it") + ENTRY_CLOSE.len();
+    xml[start..end].to_string()
+}
+
+fn write(feed: &Feed) -> Vec<u8> {
+    let config = WriteConfig { write_document_declaration: true, indent_size: Some(2) };
+    feed.write_with_config(Vec::new(), config).expect("writing XML into a Vec cannot fail")
+}
+
 /// The Atom 1.0 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+    let fragments: Vec<String> = items.iter().map(|it| entry_fragment(meta, it)).collect();
+    super::splice(&shell(meta), fragments.iter().map(String::as_bytes)).0
+}
+
+/// The document for `meta` around its entries.
+pub fn shell(meta: &FeedMeta) -> super::Shell {
+    let mut xml = write_feed(meta, &feed(meta)).into_bytes();
+    xml.push(b'\n');
+    let at = super::rfind(&xml, FEED_CLOSE).expect("atom_syndication closes the feed");
+    let tail = xml.split_off(at);
+    super::Shell { head: xml, sep: "", tail }
+}
+
+/// The feed for `meta`, without entries.
+fn feed(meta: &FeedMeta) -> Feed {
     let description = meta.description.trim();
     let mut links = vec![
         link("self", "application/atom+xml", &meta.atom_url),
@@ -70,7 +107,7 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     if meta.archive {
         namespaces.insert("fh".to_string(), super::FH_NAMESPACE.to_string());
     }
-    let feed = Feed {
+    Feed {
         title: Text::plain(clean(&meta.title)),
         id: clean(&meta.id),
         updated: super::feed_updated(meta).fixed_offset(),
@@ -80,18 +117,18 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         namespaces,
         subtitle: (!description.is_empty()).then(|| Text::plain(clean(description))),
         lang: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
-        entries: items.iter().map(|it| entry(meta, it)).collect(),
         ..Feed::default()
-    };
-    let config = WriteConfig { write_document_declaration: true, indent_size: Some(2) };
-    let mut out =
-        feed.write_with_config(Vec::new(), config).expect("writing XML into a Vec cannot fail");
-    if meta.archive {
-        let xml = String::from_utf8(out).expect("atom_syndication writes UTF-8");
-        out = super::insert_fh_archive(xml, "<feed", "  ").into_bytes();
     }
-    out.push(b'\n');
-    out
+}
+
+/// The document atom_syndication writes for `feed`, `<fh:archive/>` added for an archive.
+fn write_feed(meta: &FeedMeta, feed: &Feed) -> String {
+    let xml = String::from_utf8(write(feed)).expect("atom_syndication writes UTF-8");
+    if meta.archive {
+        super::insert_fh_archive(xml, "<feed", "  ")
+    } else {
+        xml
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +136,30 @@ mod tests {
     use super::*;
     use crate::render::fixtures::{at, fixtures, meta, Fixture};
     use crate::render::{author, categories, published, source_url, updated, xml_clean};
+
+    /// The document as atom_syndication writes it in one go, entries and all.
+    fn whole(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+        let mut f = feed(meta);
+        f.entries = items.iter().map(|it| entry(meta, it)).collect();
+        let mut out = write_feed(meta, &f).into_bytes();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn assembled_from_entries_is_what_the_crate_writes_whole() {
+        for (meta, fx) in crate::render::fixtures::variants() {
+            let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            for n in 0..=items.len() {
+                assert_eq!(
+                    String::from_utf8(render(&meta, &items[..n])).unwrap(),
+                    String::from_utf8(whole(&meta, &items[..n])).unwrap()
+                );
+            }
+            items.iter_mut().for_each(|it| it.content_html = "");
+            assert_eq!(render(&meta, &items), whole(&meta, &items), "without bodies");
+        }
+    }
 
     fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
         let items: Vec<_> = fx.iter().map(Fixture::item).collect();

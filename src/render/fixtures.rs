@@ -142,3 +142,25 @@ pub fn realistic() -> Vec<Fixture> {
     fx[2].article.published = dated(at(2021, 3, 1, 9, 30, 0));
     fx
 }
+
+/// Feeds to check that documents assembled from items are what the feed crates write in one
+/// go: the nasty and realistic fixtures, plain and as an archive page with history links and
+/// hubs, and an item whose body holds the very markup the item boundaries are found by.
+pub fn variants() -> Vec<(FeedMeta, Vec<Fixture>)> {
+    let mut tricky = fixtures();
+    tricky[0].content_html =
+        "<pre>\n    <item>x</item>\n  <entry>y</entry>\n</channel>\n</feed>\n]]>[]\n}</pre>".into();
+    tricky[1].article.title = "</item> </entry> \n    <item>".into();
+    let mut archive = meta();
+    archive.archive = true;
+    archive.language = None;
+    archive.description = " ".into();
+    archive.history = vec![super::HistoryLink {
+        rel: "prev-archive",
+        rss: "https://example.org/feeds/all/archive/1.rss".into(),
+        atom: "https://example.org/feeds/all/archive/1.atom".into(),
+    }];
+    let mut hubs = meta();
+    hubs.hubs = vec!["https://hub.example/?a=1&b=2".into()];
+    vec![(meta(), fixtures()), (archive, fixtures()), (hubs.clone(), realistic()), (hubs, tricky)]
+}

@@ -83,11 +83,51 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
     }
 }
 
+/// Indent of an item in the `items` array of a pretty-printed document.
+const ITEM_INDENT: &str = "\n    ";
+/// How a pretty-printed document without items ends (before the final line break).
+const NO_ITEMS: &str = "[]\n}\n";
+
+/// One item exactly as it appears in a JSON Feed document (from the line break before `{` to
+/// `}`, lines indented for the `items` array). serde_json writes line breaks only between
+/// tokens (a line break in a string is `\n`), so indenting the item's own pretty form gives
+/// the bytes a whole-document render would.
+pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+    let json = serde_json::to_string_pretty(&item(meta, it))
+        .expect("serialising plain structs cannot fail");
+    let mut out = String::with_capacity(json.len() + json.len() / 8);
+    out.push_str(ITEM_INDENT);
+    out.push_str(&json.replace('\n', ITEM_INDENT));
+    out
+}
+
 /// The JSON Feed 1.1 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+    let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
+    super::splice(&shell(meta, !items.is_empty()), fragments.iter().map(String::as_bytes)).0
+}
+
+/// The document for `meta` around its items (`any`: there are some).
+pub fn shell(meta: &FeedMeta, any: bool) -> super::Shell {
+    let mut head =
+        serde_json::to_vec_pretty(&feed(meta)).expect("serialising plain structs cannot fail");
+    head.push(b'\n');
+    if !any {
+        return super::Shell { head, sep: "", tail: Vec::new() };
+    }
+    // `items` is the last field: its `[]` opens, then the items, as serde_json would have
+    // written them.
+    debug_assert!(head.ends_with(NO_ITEMS.as_bytes()));
+    head.truncate(head.len() - NO_ITEMS.len());
+    head.push(b'[');
+    super::Shell { head, sep: ",", tail: b"\n  ]\n}\n".to_vec() }
+}
+
+/// The feed fields for `meta`, without items.
+fn feed(meta: &FeedMeta) -> Feed {
     let description = meta.description.trim();
-    let feed = Feed {
+    Feed {
         version: VERSION,
         title: clean(&meta.title),
         home_page_url: clean(&meta.html_url),
@@ -96,11 +136,8 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         language: meta.language.as_deref().map(clean).filter(|l| !l.trim().is_empty()),
         authors: vec![Author { name: clean(&meta.default_author) }],
         hubs: meta.hubs.iter().map(|hub| Hub { kind: "WebSub", url: clean(hub) }).collect(),
-        items: items.iter().map(|it| item(meta, it)).collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain structs cannot fail");
-    out.push(b'\n');
-    out
+        items: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +145,30 @@ mod tests {
     use super::*;
     use crate::render::fixtures::{fixtures, meta, Fixture};
     use crate::render::{categories, published, source_url, updated, xml_clean};
+
+    /// The document as serde_json writes it in one go, items and all.
+    fn whole(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+        let mut f = feed(meta);
+        f.items = items.iter().map(|it| item(meta, it)).collect();
+        let mut out = serde_json::to_vec_pretty(&f).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn assembled_from_items_is_what_serde_json_writes_whole() {
+        for (meta, fx) in crate::render::fixtures::variants() {
+            let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            for n in 0..=items.len() {
+                assert_eq!(
+                    String::from_utf8(render(&meta, &items[..n])).unwrap(),
+                    String::from_utf8(whole(&meta, &items[..n])).unwrap()
+                );
+            }
+            items.iter_mut().for_each(|it| it.content_html = "");
+            assert_eq!(render(&meta, &items), whole(&meta, &items), "without bodies");
+        }
+    }
 
     fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
         let items: Vec<_> = fx.iter().map(Fixture::item).collect();

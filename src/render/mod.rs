@@ -89,6 +89,85 @@ pub struct FeedItem<'a> {
     pub content_html: &'a str,
 }
 
+/// One live-feed item rendered in each format, exactly as it appears inside a document: a
+/// live feed is its [`Shell`] around these, and an edit renders only the items it changed.
+/// `Bytes`, so a cached item can be a view into the served document that holds it rather
+/// than a second copy.
+#[derive(Debug, Clone)]
+pub struct ItemFragments {
+    pub rss: Bytes,
+    pub atom: Bytes,
+    pub json: Bytes,
+    /// The RSS item uses `content:encoded` (see [`rss::uses_content`]).
+    pub content: bool,
+}
+
+impl ItemFragments {
+    pub fn render(meta: &FeedMeta, it: &FeedItem<'_>) -> ItemFragments {
+        ItemFragments {
+            rss: Bytes::from(rss::item_fragment(meta, it)),
+            atom: Bytes::from(atom::entry_fragment(meta, it)),
+            json: Bytes::from(json::item_fragment(meta, it)),
+            content: rss::uses_content(it),
+        }
+    }
+}
+
+/// A document around its items: `head`, the items separated by `sep`, `tail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shell {
+    pub head: Vec<u8>,
+    pub sep: &'static str,
+    pub tail: Vec<u8>,
+}
+
+/// The document `shell` makes of `items`, and where in it each item landed.
+pub fn splice<'a>(
+    shell: &Shell,
+    items: impl ExactSizeIterator<Item = &'a [u8]> + Clone,
+) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
+    let size = shell.head.len()
+        + shell.tail.len()
+        + items.clone().map(|i| i.len() + shell.sep.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    let mut at = Vec::with_capacity(items.len());
+    out.extend_from_slice(&shell.head);
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            out.extend_from_slice(shell.sep.as_bytes());
+        }
+        at.push(out.len()..out.len() + item.len());
+        out.extend_from_slice(item);
+    }
+    out.extend_from_slice(&shell.tail);
+    (out, at)
+}
+
+/// Where `needle` last occurs in `hay`.
+fn rfind(hay: &[u8], needle: &str) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle.as_bytes())
+}
+
+/// The documents of a live feed (RSS and Atom with their stylesheets, JSON Feed) made of
+/// already rendered items, each with where its items landed. The same bytes as
+/// `stylesheet::attach` of `rss::render` and `atom::render`, and `json::render`.
+pub fn assemble_live(
+    meta: &FeedMeta,
+    items: &[ItemFragments],
+) -> [(Vec<u8>, Vec<std::ops::Range<usize>>); 3] {
+    let any = !items.is_empty();
+    let mut rss_shell = rss::shell(meta, any, items.iter().any(|f| f.content));
+    rss_shell.head = stylesheet::insert(rss_shell.head, stylesheet::RSS_HREF);
+    let mut atom_shell = atom::shell(meta);
+    atom_shell.head = stylesheet::insert(atom_shell.head, stylesheet::ATOM_HREF);
+    [
+        splice(&rss_shell, items.iter().map(|f| &f.rss[..])),
+        splice(&atom_shell, items.iter().map(|f| &f.atom[..])),
+        splice(&json::shell(meta, any), items.iter().map(|f| &f.json[..])),
+    ]
+}
+
+use actix_web::web::Bytes;
 use chrono::SubsecRound;
 use std::borrow::Cow;
 
@@ -197,6 +276,30 @@ pub(crate) mod fixtures;
 mod tests {
     use super::fixtures::{fixtures, meta, realistic, Fixture};
     use super::*;
+
+    #[test]
+    fn live_documents_assembled_from_items_are_the_rendered_ones() {
+        for (m, fx) in fixtures::variants() {
+            let items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            for n in 0..=items.len() {
+                let items = &items[..n];
+                let fragments: Vec<_> =
+                    items.iter().map(|it| ItemFragments::render(&m, it)).collect();
+                let [rss, atom, json] = assemble_live(&m, &fragments);
+                let (want_rss, want_atom) =
+                    stylesheet::attach(rss::render(&m, items), atom::render(&m, items));
+                assert_eq!(rss.0, want_rss);
+                assert_eq!(atom.0, want_atom);
+                assert_eq!(json.0, json::render(&m, items));
+                for (f, ((r, a), j)) in fragments.iter().zip(rss.1.iter().zip(&atom.1).zip(&json.1))
+                {
+                    assert_eq!(&rss.0[r.clone()], &f.rss[..]);
+                    assert_eq!(&atom.0[a.clone()], &f.atom[..]);
+                    assert_eq!(&json.0[j.clone()], &f.json[..]);
+                }
+            }
+        }
+    }
 
     #[test]
     fn xml_clean_strips_only_forbidden_characters() {

@@ -126,9 +126,63 @@ fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
     }
 }
 
+/// Where an item starts in a pretty-printed document: items are children of `<channel>`,
+/// two levels deep.
+const ITEM_OPEN: &str = "\n    <item>";
+const ITEM_CLOSE: &str = "</item>";
+/// Where the items go in a document rendered without any: before the channel closes.
+const CHANNEL_CLOSE: &str = "\n  </channel>";
+
+/// One item exactly as it appears in an RSS document (from the line break before `<item>` to
+/// `</item>`, plain-text entities already in hex form), so a live feed can be assembled from
+/// items rendered once ([`shell`], [`super::splice`]) rather than re-rendering every item on
+/// each edit. The rss crate writes an item the same wherever it stands, so rendering it alone
+/// in an empty channel and cutting it out gives the very bytes a whole-channel render would.
+pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+    let channel = Channel { items: vec![item(meta, it)], ..Channel::default() };
+    let xml =
+        channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
+    let xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
+    let start = xml.find(ITEM_OPEN).expect("a channel with one item writes it");
+    let end = xml.rfind(ITEM_CLOSE).expect("a channel with one item writes it") + ITEM_CLOSE.len();
+    hex_char_refs(&xml[start..end])
+}
+
+/// Does the item use the `content` namespace (`content:encoded`)? The `<rss>` element declares
+/// the namespaces its items use, so [`shell`] must know.
+pub fn uses_content(it: &FeedItem<'_>) -> bool {
+    !it.content_html.is_empty()
+}
+
 /// The RSS 2.0 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+    let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
+    let shell = shell(meta, !items.is_empty(), items.iter().any(uses_content));
+    super::splice(&shell, fragments.iter().map(String::as_bytes)).0
+}
+
+/// The document for `meta` around its items: `any`: there are items; `content`: some item
+/// uses `content:encoded`.
+pub fn shell(meta: &FeedMeta, any: bool, content: bool) -> super::Shell {
+    let mut channel = channel(meta);
+    // What the items would have declared on `<rss>`: every item has a `dc:creator`.
+    if any {
+        let dc = rss::extension::dublincore::NAMESPACE;
+        channel.namespaces.insert("dc".to_string(), dc.to_string());
+    }
+    if content {
+        channel.namespaces.insert("content".to_string(), CONTENT_NAMESPACE.to_string());
+    }
+    let mut xml = write(meta, &channel).into_bytes();
+    xml.push(b'\n');
+    let at = super::rfind(&xml, CHANNEL_CLOSE).expect("the rss crate closes the channel");
+    let tail = xml.split_off(at);
+    super::Shell { head: xml, sep: "", tail }
+}
+
+/// The channel for `meta`, without items.
+fn channel(meta: &FeedMeta) -> Channel {
     let updated = rfc822(super::feed_updated(meta));
     let description =
         if meta.description.trim().is_empty() { &meta.title } else { &meta.description };
@@ -138,7 +192,6 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         mime_type: Some("application/rss+xml".into()),
         ..Link::default()
     }];
-    // WebSub discovery (W3C WebSub §4, Web Linking appendix B): the hubs beside `self`.
     links.extend(meta.hubs.iter().map(|hub| Link {
         href: clean(hub),
         rel: "hub".into(),
@@ -154,7 +207,7 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     if meta.archive {
         namespaces.insert("fh".to_string(), super::FH_NAMESPACE.to_string());
     }
-    let channel = Channel {
+    Channel {
         title: clean(&meta.title),
         link: clean(&meta.html_url),
         description: clean(description),
@@ -165,25 +218,54 @@ pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         last_build_date: Some(updated),
         atom_ext: Some(AtomExtension { links }),
         namespaces,
-        items: items.iter().map(|it| item(meta, it)).collect(),
         ..Channel::default()
-    };
+    }
+}
+
+/// The document the rss crate writes for `channel`, `<fh:archive/>` added for an archive,
+/// plain-text entities in hex form.
+fn write(meta: &FeedMeta, channel: &Channel) -> String {
     let xml =
         channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
     let mut xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
     if meta.archive {
         xml = super::insert_fh_archive(xml, "<channel", "    ");
     }
-    let mut out = hex_char_refs(&xml).into_bytes();
-    out.push(b'\n');
-    out
+    hex_char_refs(&xml)
 }
+
+/// The RSS content module (`content:encoded`), as the rss crate declares it.
+const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::fixtures::{at, fixtures, meta, Fixture};
     use crate::render::{categories, published, xml_clean};
+
+    /// The document as the rss crate writes it in one go, items and all.
+    fn whole(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
+        let mut channel = channel(meta);
+        channel.items = items.iter().map(|it| item(meta, it)).collect();
+        let mut out = write(meta, &channel).into_bytes();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn assembled_from_items_is_what_the_crate_writes_whole() {
+        for (meta, fx) in crate::render::fixtures::variants() {
+            let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
+            for n in 0..=items.len() {
+                assert_eq!(
+                    String::from_utf8(render(&meta, &items[..n])).unwrap(),
+                    String::from_utf8(whole(&meta, &items[..n])).unwrap()
+                );
+            }
+            items.iter_mut().for_each(|it| it.content_html = "");
+            assert_eq!(render(&meta, &items), whole(&meta, &items), "without bodies");
+        }
+    }
 
     fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
         let items: Vec<_> = fx.iter().map(Fixture::item).collect();
