@@ -27,6 +27,10 @@ PARTS = os.environ.get("BENCH_UPDATE_PARTS", "edit,add,burst").split(",")
 SPACING = float(os.environ.get("BENCH_MEMORY_SPACING", "0.03"))
 MAX_TITLE = 300  # src/article/parse.rs MAX_TITLE_CHARS
 MARKER_CHARS = 24  # " bench-b1764460000" and the like, with room to spare
+# Markers are unique to this run and all of one length: a marker left in a title by an
+# earlier run (ab.sh runs several binaries on one copy), or one that is a prefix of
+# another ("bench-e1" of "bench-e10"), would make a wait succeed before Herald did anything.
+RUN = f"{int(time.time()) % 100000:05d}"
 rows = open(tsv, "a")
 
 
@@ -160,7 +164,7 @@ def herald():
         cats, alls = [], []
         for i in range(n):
             p = cand[i % len(cand)]
-            marker = f"bench-{tag}{i}"
+            marker = f"bench-{tag}{RUN}{i:04d}"
             has = lambda b: marker in b
             f = cat(slug_of[p])
             f.refresh()
@@ -189,7 +193,7 @@ def herald():
         for i in range(EDITS):
             slug = slugs[i % len(slugs)]
             name = feeds[slug][0]
-            marker = f"bench-a{i}"
+            marker = f"bench-a{RUN}{i:04d}"
             f = cat(slug)
             f.refresh()
             all_feed.refresh()
@@ -300,7 +304,7 @@ def hugo():
         key=os.path.getmtime, reverse=True)[:HUGO_EDITS]
     ts = []
     for i in range(HUGO_EDITS):
-        marker = f"bench-h{i}"
+        marker = f"bench-h{RUN}{i:04d}"
         feed.refresh()
         retitle(files[i % len(files)], marker)
         t0 = time.perf_counter()

@@ -368,7 +368,7 @@ impl RawConfig {
             server: Server {
                 listen,
                 max_age: Duration::from_secs(self.server.max_age_seconds.unwrap_or(300)),
-                debounce: Duration::from_millis(self.server.debounce_ms.unwrap_or(10)),
+                debounce: Duration::from_millis(self.server.debounce_ms.unwrap_or(3)),
                 request_timeout: Duration::from_millis(request_timeout_ms),
                 keep_alive: Duration::from_secs(keep_alive_seconds),
                 shutdown_timeout: Duration::from_secs(shutdown_timeout_seconds),
@@ -630,6 +630,7 @@ mod tests {
         assert_eq!(cfg.site.base_url, "http://127.0.0.1:8080");
         assert_eq!(cfg.site.id_authority, "127.0.0.1,2026");
         assert_eq!(cfg.server.max_age, Duration::from_secs(300));
+        assert_eq!(cfg.server.debounce, Duration::from_millis(3));
         assert_eq!(cfg.content.max_file_bytes, 8 * 1024 * 1024);
         assert_eq!(cfg.feeds.link_template, "{base_url}/articles/{path}");
         assert_eq!(cfg.server.request_timeout, Duration::from_millis(5000));
