@@ -81,7 +81,6 @@ pub struct Options {
 
 /// `herald serve`: start and wait.
 pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
-    return_large_buffers();
     start(cfg)?.wait()?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -89,24 +88,9 @@ pub fn run(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
 
 /// `herald serve` with its config file watched: start and wait.
 pub fn run_watched(source: ConfigSource) -> anyhow::Result<ExitCode> {
-    return_large_buffers();
     start_watched(source)?.wait()?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Give every allocation of 1 MiB or more (feed documents: a txt-head transcript feed is
-/// 7 MB a format) its own mapping, returned to the system when freed. glibc otherwise raises
-/// its mapping threshold after the first such frees and serves big documents from its heaps,
-/// where each rebuild's replaced documents left holes: RSS on txt-head grew from 96 to 120
-/// MiB over 300 edits; with this it stays at 75-76 (bench/ab.sh, memory section).
-fn return_large_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before the server's threads
-    // start allocating concurrently.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
 }
 
 /// Hand the heap pages freed by a rebuild back to the system. A rebuild allocates each
@@ -115,6 +99,10 @@ fn return_large_buffers() {
 /// those pages, scattered between live allocations where it cannot trim them by itself.
 /// On txt-head that was 12 MiB of the 82 MiB after start (gdb `call malloc_trim(0)`: 70).
 /// Called once the feeds are published, so it delays no response.
+///
+/// (Not `mallopt(M_MMAP_THRESHOLD, 1 MiB)`, tried for the same growth: it made every response
+/// buffer of a large feed its own mapping too — a gzip `all.rss` of txt-head is 1 MB — and
+/// halved the gzip requests/s; this trim alone keeps RSS within 2 MiB over 300 edits.)
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
