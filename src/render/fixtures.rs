@@ -164,3 +164,23 @@ pub fn variants() -> Vec<(FeedMeta, Vec<Fixture>)> {
     hubs.hubs = vec!["https://hub.example/?a=1&b=2".into()];
     vec![(meta(), fixtures()), (archive, fixtures()), (hubs.clone(), realistic()), (hubs, tricky)]
 }
+
+/// A renderer of a whole document from its items.
+pub type RenderFn = fn(&FeedMeta, &[FeedItem<'_>]) -> Vec<u8>;
+
+/// For every variant and every prefix of its items, with bodies and without: `assembled`
+/// (a document put together from items rendered one by one) must be byte for byte what
+/// `whole` (the feed crate writing the document in one go) writes.
+pub fn assert_assembly_is_whole(assembled: RenderFn, whole: RenderFn) {
+    for (meta, fx) in variants() {
+        let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
+        for n in 0..=items.len() {
+            assert_eq!(
+                String::from_utf8(assembled(&meta, &items[..n])).unwrap(),
+                String::from_utf8(whole(&meta, &items[..n])).unwrap()
+            );
+        }
+        items.iter_mut().for_each(|it| it.content_html = "");
+        assert_eq!(assembled(&meta, &items), whole(&meta, &items), "without bodies");
+    }
+}

@@ -157,17 +157,7 @@ mod tests {
 
     #[test]
     fn assembled_from_items_is_what_serde_json_writes_whole() {
-        for (meta, fx) in crate::render::fixtures::variants() {
-            let mut items: Vec<_> = fx.iter().map(Fixture::item).collect();
-            for n in 0..=items.len() {
-                assert_eq!(
-                    String::from_utf8(render(&meta, &items[..n])).unwrap(),
-                    String::from_utf8(whole(&meta, &items[..n])).unwrap()
-                );
-            }
-            items.iter_mut().for_each(|it| it.content_html = "");
-            assert_eq!(render(&meta, &items), whole(&meta, &items), "without bodies");
-        }
+        crate::render::fixtures::assert_assembly_is_whole(render, whole);
     }
 
     fn render_fixtures(fx: &[Fixture]) -> Vec<u8> {
