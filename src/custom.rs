@@ -126,23 +126,11 @@ impl CustomFeed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::article::Identity;
 
     fn article(title: &str, categories: &[&str]) -> Arc<Article> {
         Arc::new(Article {
-            path: format!("{title}.md"),
-            title: title.into(),
             categories: categories.iter().map(|c| c.to_string()).collect(),
-            tags: vec![],
-            published: None,
-            updated: None,
-            source: None,
-            author: None,
-            summary: String::new(),
-            identity: Identity::Path,
-            draft: false,
-            body_offset: 0,
-            warnings: vec![],
+            ..Article::stub(&format!("{title}.md"), title)
         })
     }
 

@@ -1004,19 +1004,10 @@ mod tests {
 
     fn article(published: Option<Dated>, updated: Option<Dated>) -> Article {
         Article {
-            path: "news/a.md".into(),
-            title: "A".into(),
             categories: vec!["news".into()],
-            tags: vec![],
             published,
             updated,
-            source: None,
-            author: None,
-            summary: String::new(),
-            identity: Identity::Path,
-            draft: false,
-            body_offset: 0,
-            warnings: vec![],
+            ..Article::stub("news/a.md", "A")
         }
     }
 

@@ -561,21 +561,7 @@ mod tests {
     use super::*;
 
     fn article(path: &str, title: &str, category: &str) -> Article {
-        Article {
-            path: path.into(),
-            title: title.into(),
-            categories: vec![category.into()],
-            tags: vec![],
-            published: None,
-            updated: None,
-            source: None,
-            author: None,
-            summary: String::new(),
-            identity: crate::article::Identity::Path,
-            draft: false,
-            body_offset: 0,
-            warnings: vec![],
-        }
+        Article { categories: vec![category.into()], ..Article::stub(path, title) }
     }
 
     /// Update `tracker` as a render of `index` would: every category touched.

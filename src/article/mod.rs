@@ -90,6 +90,29 @@ pub struct Article {
     pub warnings: Vec<Warning>,
 }
 
+#[cfg(test)]
+impl Article {
+    /// An article with a path and a title and nothing else, for tests to fill in the fields
+    /// they care about with `Article { .., ..Article::stub(path, title) }`.
+    pub fn stub(path: &str, title: &str) -> Article {
+        Article {
+            path: path.into(),
+            title: title.into(),
+            categories: vec![],
+            tags: vec![],
+            published: None,
+            updated: None,
+            source: None,
+            author: None,
+            summary: String::new(),
+            identity: Identity::Path,
+            draft: false,
+            body_offset: 0,
+            warnings: vec![],
+        }
+    }
+}
+
 /// What one `*.md` file turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {

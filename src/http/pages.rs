@@ -541,21 +541,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn article(path: &str, title: &str) -> Arc<Article> {
-        Arc::new(Article {
-            path: path.into(),
-            title: title.into(),
-            categories: vec![],
-            tags: vec![],
-            published: None,
-            updated: None,
-            source: None,
-            author: None,
-            summary: String::new(),
-            identity: crate::article::Identity::Path,
-            draft: false,
-            body_offset: 0,
-            warnings: vec![],
-        })
+        Arc::new(Article::stub(path, title))
     }
 
     fn listing() -> Vec<FeedListing> {

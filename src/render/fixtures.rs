@@ -3,7 +3,7 @@
 //! a source and an author, and missing dates.
 
 use super::{FeedItem, FeedMeta};
-use crate::article::{Article, DateSource, Dated, Identity};
+use crate::article::{Article, DateSource, Dated};
 use chrono::{DateTime, TimeZone, Utc};
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
@@ -35,19 +35,9 @@ impl Fixture {
 
 fn article(path: &str, title: &str, categories: &[&str], tags: &[&str]) -> Article {
     Article {
-        path: path.into(),
-        title: title.into(),
         categories: categories.iter().map(|s| s.to_string()).collect(),
         tags: tags.iter().map(|s| s.to_string()).collect(),
-        published: None,
-        updated: None,
-        source: None,
-        author: None,
-        summary: String::new(),
-        identity: Identity::Path,
-        draft: false,
-        body_offset: 0,
-        warnings: Vec::new(),
+        ..Article::stub(path, title)
     }
 }
 
