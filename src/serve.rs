@@ -617,10 +617,7 @@ impl Publisher {
     /// A change set arrived whose first event was at `at`. The earliest change not yet served
     /// is kept: after a failed rebuild the next good one serves it.
     fn changed(&mut self, at: Option<Instant>) {
-        self.changed_at = match (self.changed_at, at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.changed_at = crate::watch::earliest(self.changed_at, at);
     }
 
     fn publish(

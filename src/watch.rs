@@ -41,10 +41,15 @@ impl ChangeSet {
         self.paths.extend(later.paths);
         self.rescan |= later.rescan;
         // The change is as old as its oldest event.
-        self.first_event = match (self.first_event, later.first_event) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.first_event = earliest(self.first_event, later.first_event);
+    }
+}
+
+/// The earlier of two instants, either of which may be unknown.
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
