@@ -279,18 +279,10 @@ pub fn keys_by_category<'a>(
 }
 
 /// The answers for every slug that is not served (`served`: category name → slug; `all` is
-/// always served), and warnings about `aliases` (`[feeds.redirects]`) that cannot apply.
+/// always served; `others`: the custom feeds' slugs, served too, so never redirected and
+/// valid targets of `[feeds.redirects]`), and warnings about `aliases` (`[feeds.redirects]`)
+/// that cannot apply.
 pub fn decide(
-    record: &Record,
-    served: &HashMap<String, String>,
-    aliases: &BTreeMap<String, String>,
-) -> (Table, Vec<String>) {
-    decide_with(record, served, &BTreeSet::new(), aliases)
-}
-
-/// [`decide`] when feeds other than categories are served too (`others`: the custom feeds'
-/// slugs): never redirected, and a valid target of `[feeds.redirects]`.
-pub fn decide_with(
     record: &Record,
     served: &HashMap<String, String>,
     others: &BTreeSet<String>,
@@ -514,7 +506,7 @@ impl Tracker {
             self.served = served.clone();
         }
         self.decided = true;
-        let (table, warnings) = decide_with(&self.record, served, &self.others, aliases);
+        let (table, warnings) = decide(&self.record, served, &self.others, aliases);
         if warnings != self.warnings {
             for w in &warnings {
                 tracing::warn!("{w}");
@@ -559,6 +551,15 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`decide`] with no custom feeds.
+    fn categories_only(
+        record: &Record,
+        served: &HashMap<String, String>,
+        aliases: &BTreeMap<String, String>,
+    ) -> (Table, Vec<String>) {
+        decide(record, served, &BTreeSet::new(), aliases)
+    }
 
     fn article(path: &str, title: &str, category: &str) -> Article {
         Article { categories: vec![category.into()], ..Article::stub(path, title) }
@@ -654,8 +655,11 @@ mod tests {
     #[test]
     fn a_served_slug_is_never_in_the_table() {
         let record = record_of(&[("News", "news", vec![1]), ("Sport", "sport", vec![2])]);
-        let (table, warnings) =
-            decide(&record, &served(&[("News", "news"), ("Sport", "sport")]), &BTreeMap::new());
+        let (table, warnings) = categories_only(
+            &record,
+            &served(&[("News", "news"), ("Sport", "sport")]),
+            &BTreeMap::new(),
+        );
         assert!(table.is_empty());
         assert!(warnings.is_empty());
     }
@@ -667,7 +671,7 @@ mod tests {
         assert!(record.observe(&now_served, vec![]), "a new slug is a change");
         assert!(!record.observe(&now_served, vec![("News".into(), vec![1])]), "nothing new");
         assert!(record.observe(&now_served, vec![("News".into(), vec![2])]), "a new sample");
-        let (table, _) = decide(&record, &now_served, &BTreeMap::new());
+        let (table, _) = categories_only(&record, &now_served, &BTreeMap::new());
         assert_eq!(table.get("news"), Some(&Answer::Moved("headlines".into())));
         assert_eq!(table.get("headlines"), None);
     }
@@ -688,7 +692,7 @@ mod tests {
         assert!(record.settle(&now_served, &keys));
         assert_eq!(record.categories["Talks"].moved_to.as_deref(), Some("Lectures"));
         assert_eq!(record.categories["Old"].moved_to, None);
-        let (table, _) = decide(&record, &now_served, &BTreeMap::new());
+        let (table, _) = categories_only(&record, &now_served, &BTreeMap::new());
         assert_eq!(table.get("talks"), Some(&Answer::Moved("lectures".into())));
         assert_eq!(table.get("old"), Some(&Answer::Gone("Old".into())));
         assert_eq!(table.len(), 2);
@@ -716,11 +720,11 @@ mod tests {
             record_of(&[("A", "a", vec![1]), ("B", "b", vec![2]), ("C", "c", vec![3])]);
         record.categories.get_mut("A").unwrap().moved_to = Some("B".into());
         record.categories.get_mut("B").unwrap().moved_to = Some("C".into());
-        let (table, _) = decide(&record, &served(&[("C", "c")]), &BTreeMap::new());
+        let (table, _) = categories_only(&record, &served(&[("C", "c")]), &BTreeMap::new());
         assert_eq!(table.get("a"), Some(&Answer::Moved("c".into())), "a→b→c gives a→c");
         assert_eq!(table.get("b"), Some(&Answer::Moved("c".into())));
         record.categories.get_mut("C").unwrap().moved_to = Some("A".into());
-        let (table, _) = decide(&record, &served(&[]), &BTreeMap::new());
+        let (table, _) = categories_only(&record, &served(&[]), &BTreeMap::new());
         assert_eq!(table.get("a"), Some(&Answer::Gone("A".into())), "a loop is gone, not endless");
     }
 
@@ -732,14 +736,14 @@ mod tests {
         let back = served(&[("A", "a"), ("B", "b")]);
         record.observe(&back, vec![]);
         assert_eq!(record.categories["A"].moved_to, None);
-        assert!(decide(&record, &back, &BTreeMap::new()).0.get("a").is_none());
+        assert!(categories_only(&record, &back, &BTreeMap::new()).0.get("a").is_none());
     }
 
     #[test]
     fn configured_redirects_win_over_the_record_and_follow_chains() {
         let record = record_of(&[("Old", "old", vec![1]), ("News", "news", vec![2])]);
         let now_served = served(&[("News", "news")]);
-        let (table, warnings) = decide(
+        let (table, warnings) = categories_only(
             &record,
             &now_served,
             &aliases(&[("old", "older"), ("older", "news"), ("gazette", "all")]),
@@ -757,12 +761,12 @@ mod tests {
         let now_served = served(&[("News", "news")]);
         let others = BTreeSet::from(["weather".to_string(), "picks".to_string()]);
         let (table, warnings) =
-            decide_with(&record, &now_served, &others, &aliases(&[("old-picks", "picks")]));
+            decide(&record, &now_served, &others, &aliases(&[("old-picks", "picks")]));
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(table.get("weather"), None, "a served custom feed is never redirected");
         assert_eq!(table.get("old-picks"), Some(&Answer::Moved("picks".into())));
         // Without knowing the custom feeds, the same inputs redirect nothing to "picks".
-        let (blind, _) = decide(&record, &now_served, &aliases(&[("old-picks", "picks")]));
+        let (blind, _) = categories_only(&record, &now_served, &aliases(&[("old-picks", "picks")]));
         assert_eq!(blind.get("old-picks"), None);
         assert_eq!(blind.get("weather"), Some(&Answer::Gone("Weather".into())));
     }
@@ -772,7 +776,7 @@ mod tests {
         let record = record_of(&[("Old", "old", vec![1]), ("News", "news", vec![2])]);
         let now_served = served(&[("News", "news")]);
         let (table, warnings) =
-            decide(&record, &now_served, &aliases(&[("news", "x"), ("old", "nowhere")]));
+            categories_only(&record, &now_served, &aliases(&[("news", "x"), ("old", "nowhere")]));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("\"news\"") && warnings[1].contains("\"nowhere\""));
         assert_eq!(table.get("news"), None, "served wins");
@@ -784,7 +788,8 @@ mod tests {
         let mut record = record_of(&[("News", "news", vec![1])]);
         let now_served = served(&[("News", "headlines")]);
         record.observe(&now_served, vec![]);
-        let (table, warnings) = decide(&record, &now_served, &aliases(&[("old-news", "news")]));
+        let (table, warnings) =
+            categories_only(&record, &now_served, &aliases(&[("old-news", "news")]));
         assert!(warnings.is_empty());
         assert_eq!(table.get("old-news"), Some(&Answer::Moved("headlines".into())));
     }
