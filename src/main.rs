@@ -125,9 +125,11 @@ fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     let site = herald::site::Site::build(cfg.clone())?;
     let snapshot = herald::serve::snapshot(&site);
     let mirror = herald::publish::Mirror::new(cfg.feeds.out.clone());
+    let writing = std::time::Instant::now();
     mirror
         .sync_all(&snapshot)
         .with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
+    tracing::debug!(took = ?writing.elapsed(), "wrote the mirror");
     let (articles, categories) = (site.index().len(), site.index().categories().count());
     let warnings: usize = site.reports().values().map(|r| r.warnings.len()).sum();
     tracing::info!(

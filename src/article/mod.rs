@@ -31,7 +31,7 @@ impl DateSource {
 }
 
 /// A date together with the rule that produced it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Dated {
     pub at: DateTime<Utc>,
     pub source: DateSource,
@@ -50,7 +50,7 @@ pub enum Identity {
 }
 
 /// A problem found while parsing, and what Herald did about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Warning {
     pub message: String,
 }
@@ -62,8 +62,9 @@ impl Warning {
 }
 
 /// Everything the feeds need to know about one article, except its rendered body, which is
-/// produced lazily (only the newest items of each feed need it).
-#[derive(Debug, Clone, PartialEq)]
+/// produced lazily (only the newest items of each feed need it). `Hash` feeds the fingerprint
+/// that decides whether a feed showing the article must be rendered again (`site`).
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Article {
     /// Path relative to the content root, `/`-separated, e.g. `gnews/2021/01/740024.md`.
     pub path: String,
