@@ -23,9 +23,15 @@ const MAX_BURST_DELAY: Duration = Duration::from_millis(250);
 
 /// The snapshot of `site`, index page included.
 pub fn snapshot(site: &Site) -> Snapshot {
+    snapshot_cached(site, &mut http::pages::IndexCache::default())
+}
+
+/// [`snapshot`], with the index page's unchanged cards taken from `cache`.
+fn snapshot_cached(site: &Site, cache: &mut http::pages::IndexCache) -> Snapshot {
     let mut snapshot = site.snapshot();
     let cfg = site.config();
-    let page = http::pages::index_page(&snapshot, &cfg.site.title, &cfg.site.base_url);
+    let page =
+        http::pages::index_page_cached(&snapshot, &cfg.site.title, &cfg.site.base_url, cache);
     let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
     snapshot.index_page =
         Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
@@ -199,6 +205,7 @@ fn start_inner(
         websub_retry: options.websub_retry,
         metrics: metrics.clone(),
         changed_at: None,
+        index_cache: Default::default(),
     };
     let reloads = Arc::new(ReloadStats::default());
     let rebuilder = Rebuilder {
@@ -604,6 +611,8 @@ struct Publisher {
     /// The first filesystem event not yet in a served snapshot, for
     /// `herald_change_to_current_seconds`.
     changed_at: Option<Instant>,
+    /// The index page's cards, from one publish to the next.
+    index_cache: http::pages::IndexCache,
 }
 
 impl Drop for Publisher {
@@ -635,7 +644,7 @@ impl Publisher {
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
-        let next = Arc::new(snapshot(site));
+        let next = Arc::new(snapshot_cached(site, &mut self.index_cache));
         let took = started.elapsed();
         // Before the swap: a reader who sees the new feeds also sees them counted.
         self.metrics.published(site, &next, took, changed_at);
@@ -818,6 +827,7 @@ mod tests {
             websub_retry: Default::default(),
             metrics: Arc::new(Metrics::new()),
             changed_at: None,
+            index_cache: Default::default(),
         }
     }
 

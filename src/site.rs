@@ -755,12 +755,7 @@ impl Site {
             self.drop_feed(&old_slug, &mut report);
         }
         self.slugs = new_slugs;
-        self.stable.update(
-            &self.slugs,
-            lists.iter().flatten(),
-            &self.index,
-            &self.cfg.feeds.redirects,
-        );
+        self.stable.update(&self.slugs, &touched_articles, &self.index, &self.cfg.feeds.redirects);
 
         let mut jobs: Vec<Job> = Vec::new();
         for category in lists {
