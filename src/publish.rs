@@ -46,7 +46,7 @@ pub struct Snapshot {
     /// Feed documents by file name: `all.rss`, `all.atom`, `all.json`, `{slug}.rss`,
     /// `{slug}.atom`, `{slug}.json`, `index.opml`, archive pages `{slug}/archive/{n}.rss` and
     /// `{slug}/archive/{n}.atom`.
-    pub feeds: HashMap<String, Arc<Encoded>>,
+    pub feeds: imbl::HashMap<String, Arc<Encoded>>,
     /// Feeds in display order (`all` first, then custom feeds as configured, then categories
     /// by name).
     pub listing: Vec<FeedListing>,
@@ -239,9 +239,9 @@ impl Mirror {
     /// crashed writer left. Returns the names of the files written, in name order.
     pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
-        let stale: Vec<(&str, &[u8])> = snapshot
-            .feeds
-            .par_iter()
+        let docs: Vec<(&String, &Arc<Encoded>)> = snapshot.feeds.iter().collect();
+        let stale: Vec<(&str, &[u8])> = docs
+            .into_par_iter()
             .filter(|(name, doc)| !holds(&self.dir.join(name), &doc.identity.bytes))
             .map(|(name, doc)| (name.as_str(), &doc.identity.bytes[..]))
             .collect();

@@ -378,7 +378,7 @@ pub struct Site {
     /// Counts `render_dirty` passes, for [`CachedItem::pass`].
     render_pass: u64,
     slugs: HashMap<String, String>,
-    feeds: HashMap<String, Arc<Encoded>>,
+    feeds: imbl::HashMap<String, Arc<Encoded>>,
     feed_states: BTreeMap<String, FeedState>,
     /// Fingerprint of the items of each rendered document (`{slug}`, `{slug}/archive/{n}`):
     /// a document is rendered again only when it changes.
@@ -430,7 +430,7 @@ impl Site {
             item_cache: Default::default(),
             render_pass: 0,
             slugs: HashMap::new(),
-            feeds: HashMap::new(),
+            feeds: imbl::HashMap::new(),
             feed_states: BTreeMap::new(),
             doc_prints: HashMap::new(),
             served_pages: HashMap::new(),
@@ -1365,7 +1365,7 @@ impl Site {
     }
 
     /// Every feed document by file name.
-    pub fn feeds(&self) -> &HashMap<String, Arc<Encoded>> {
+    pub fn feeds(&self) -> &imbl::HashMap<String, Arc<Encoded>> {
         &self.feeds
     }
 

@@ -530,7 +530,7 @@ fn a_title_full_of_markup_characters_round_trips() {
     assert!(
         site.feeds().keys().all(|k| !k.contains(['<', '>', '&', '"', '/'])),
         "{:?}",
-        site.feeds().keys()
+        site.feeds().keys().collect::<Vec<_>>()
     );
     // As a heading, the same characters are Markdown: HTML is dropped, the rest is text.
     let (_dir, site, _) = check_one(

@@ -103,7 +103,8 @@ fn snapshot(with_index: bool) -> Snapshot {
         articles.insert(a.path.clone(), a);
     }
     articles.insert(format!("{CHINESE}/文章.md"), article(&format!("{CHINESE}/文章.md"), "中文"));
-    let mut snapshot = Snapshot { feeds, listing: listing(), articles, ..Snapshot::default() };
+    let mut snapshot =
+        Snapshot { feeds: feeds.into(), listing: listing(), articles, ..Snapshot::default() };
     snapshot.index_page = with_index.then(|| {
         Arc::new(Encoded::new(
             pages::index_page(&snapshot, "Herald test", "http://feeds.example").into_bytes(),
