@@ -780,7 +780,7 @@ impl Site {
         tracing::debug!(took = ?started.elapsed(), "rendered documents");
         report.feeds_rendered = rendered.len();
         self.render_pass += 1;
-        let mut homes: BTreeSet<&str> = BTreeSet::new();
+        let mut homes: rustc_hash::FxHashSet<&str> = Default::default();
         for (job, (docs, state, items)) in jobs.iter().zip(rendered) {
             for (file, doc) in docs {
                 self.put(file, doc, &mut report);

@@ -69,11 +69,14 @@ pub struct Encoded {
 }
 
 /// Two documents are equal when they would be served the same: the compressed forms follow
-/// from the identity bytes.
+/// from the identity bytes, and those are compared by their ETag (a blake3 hash of them) and
+/// length: comparing the bytes themselves was a third of an edit's rebuild at 100,000
+/// articles (perf: memcmp of every re-rendered document against the one it replaces).
 impl PartialEq for Encoded {
     fn eq(&self, other: &Self) -> bool {
         self.content_type == other.content_type
-            && self.identity == other.identity
+            && self.identity.etag == other.identity.etag
+            && self.identity.bytes.len() == other.identity.bytes.len()
             && self.last_modified == other.last_modified
             && self.immutable == other.immutable
             && self.link == other.link
