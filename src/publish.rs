@@ -172,8 +172,9 @@ impl Mirror {
         let mut written = Vec::new();
         for (name, doc) in &snapshot.feeds {
             let path = self.dir.join(name);
-            if std::fs::read(&path).ok().as_deref() != Some(&doc.identity.bytes[..]) {
-                write_file(&self.dir, name, &doc.identity.bytes)?;
+            let identity = doc.identity();
+            if std::fs::read(&path).ok().as_deref() != Some(&identity.bytes[..]) {
+                write_file(&self.dir, name, &identity.bytes)?;
                 written.push(name.clone());
             }
         }
@@ -202,7 +203,7 @@ impl Mirror {
         std::fs::create_dir_all(&self.dir)?;
         for name in changed {
             if let Some(doc) = snapshot.feeds.get(name) {
-                write_file(&self.dir, name, &doc.identity.bytes)?;
+                write_file(&self.dir, name, &doc.identity().bytes)?;
             }
         }
         for name in removed {
