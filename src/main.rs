@@ -122,7 +122,7 @@ fn source(o: &Options) -> anyhow::Result<ConfigSource> {
 
 fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let site = herald::site::Site::build(cfg.clone())?;
+    let site = herald::site::Site::build_once(cfg.clone())?;
     let snapshot = herald::serve::snapshot(&site);
     let mirror = herald::publish::Mirror::new(cfg.feeds.out.clone());
     let writing = std::time::Instant::now();

@@ -240,12 +240,18 @@ impl Mirror {
     pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
         let docs: Vec<(&String, &Arc<Encoded>)> = snapshot.feeds.iter().collect();
-        let stale: Vec<(&str, &[u8])> = docs
+        // Packed archive pages are inflated here, once, to compare and write them.
+        let stale: Vec<(&str, actix_web::web::Bytes)> = docs
             .into_par_iter()
-            .filter(|(name, doc)| !holds(&self.dir.join(name), &doc.identity.bytes))
-            .map(|(name, doc)| (name.as_str(), &doc.identity.bytes[..]))
+            .filter_map(|(name, doc)| {
+                let identity = doc.identity();
+                let fresh = !holds(&self.dir.join(name), &identity.bytes);
+                fresh.then(|| (name.as_str(), identity.bytes.clone()))
+            })
             .collect();
-        write_files(&self.dir, &stale)?;
+        let files: Vec<(&str, &[u8])> =
+            stale.iter().map(|(name, bytes)| (*name, &bytes[..])).collect();
+        write_files(&self.dir, &files)?;
         let mut written: Vec<String> = stale.iter().map(|(name, _)| name.to_string()).collect();
         let mut names = archive_files(&self.dir)?;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -270,10 +276,14 @@ impl Mirror {
         removed: &[String],
     ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let files: Vec<(&str, &[u8])> = changed
+        let docs: Vec<(&str, actix_web::web::Bytes)> = changed
             .iter()
-            .filter_map(|name| Some((name.as_str(), &snapshot.feeds.get(name)?.identity.bytes[..])))
+            .filter_map(|name| {
+                Some((name.as_str(), snapshot.feeds.get(name)?.identity().bytes.clone()))
+            })
             .collect();
+        let files: Vec<(&str, &[u8])> =
+            docs.iter().map(|(name, bytes)| (*name, &bytes[..])).collect();
         write_files(&self.dir, &files)?;
         for name in removed {
             if !snapshot.feeds.contains_key(name) && is_feed_file(name) {

@@ -81,7 +81,8 @@ pub fn changed_topics(old: &Snapshot, new: &Snapshot) -> Vec<String> {
         .filter(|(name, doc)| match old.feeds.get(*name) {
             // Unchanged feeds share their buffer with the old snapshot: no bytes to compare.
             Some(before) => {
-                !std::sync::Arc::ptr_eq(before, doc) && before.identity.bytes != doc.identity.bytes
+                !std::sync::Arc::ptr_eq(before, doc)
+                    && before.identity().bytes != doc.identity().bytes
             }
             None => true,
         })

@@ -2,7 +2,7 @@
 
 use super::{conditional, decode_path, feed_url, AppState, FEED_METHODS};
 use crate::publish::{FeedKind, Snapshot};
-use crate::render::encode::Encoded;
+use crate::render::encode::{self, Encoded};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -143,9 +143,9 @@ pub(crate) fn serve_encoded(
     cache_control: &HeaderValue,
     cors: bool,
 ) -> HttpResponse {
-    let accept_encoding = accept_encoding(req);
-    let (rep, coding) = doc.pick(accept_encoding.as_deref());
-    let status = if conditional::not_modified(req, &rep.etag, Some(doc.last_modified)) {
+    let coding = encode::choose(accept_encoding(req).as_deref());
+    let etag = doc.etag(coding);
+    let status = if conditional::not_modified(req, etag, Some(doc.last_modified)) {
         StatusCode::NOT_MODIFIED
     } else {
         StatusCode::OK
@@ -153,7 +153,7 @@ pub(crate) fn serve_encoded(
 
     let mut res = HttpResponse::build(status);
     // Validators and caching metadata: identical on 200 and 304 (RFC 9110 §15.4.5).
-    res.insert_header((header::ETAG, rep.etag.as_str()))
+    res.insert_header((header::ETAG, etag))
         .insert_header((header::LAST_MODIFIED, doc.last_modified_header.clone()))
         .insert_header((
             header::CACHE_CONTROL,
@@ -175,11 +175,12 @@ pub(crate) fn serve_encoded(
         return res.finish();
     }
     res.insert_header((header::CONTENT_TYPE, doc.content_type));
-    if let Some(coding) = coding {
+    if let Some(coding) = coding.content_encoding() {
         res.insert_header((header::CONTENT_ENCODING, coding));
     }
-    // HEAD: actix writes the Content-Length of this body and omits the body itself.
-    res.body(rep.bytes.clone())
+    // HEAD: actix writes the Content-Length of this body and omits the body itself (a packed
+    // archive page is inflated for it: rare enough not to keep its length aside).
+    res.body(doc.bytes(coding))
 }
 
 /// The request's `Accept-Encoding`, its field lines joined when it has several.

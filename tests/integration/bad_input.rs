@@ -109,14 +109,14 @@ pub fn assert_well_formed(name: &str, bytes: &[u8]) {
 pub fn assert_feeds_valid(site: &Site) {
     assert!(site.feeds().contains_key("all.rss") && site.feeds().contains_key("all.atom"));
     for (name, doc) in site.feeds() {
-        let bytes = &doc.identity.bytes;
+        let bytes = &doc.identity().bytes;
         if name.ends_with(".json") {
             // JSON Feed: valid JSON that feed-rs reads, the same items as the Atom feed.
             serde_json::from_slice::<serde_json::Value>(bytes)
                 .unwrap_or_else(|e| panic!("{name}: not valid JSON: {e}"));
             let atom = name.replace(".json", ".atom");
             let atom_items =
-                site.feeds().get(&atom).map(|d| parse_feed(&d.identity.bytes).entries.len());
+                site.feeds().get(&atom).map(|d| parse_feed(&d.identity().bytes).entries.len());
             assert_eq!(
                 Some(parse_feed(bytes).entries.len()),
                 atom_items,
@@ -162,7 +162,7 @@ fn baseline(extra: &str) -> Baseline {
             // Live feeds only: the OPML list has no items, and archive pages shift when an
             // article (even a bad one that is kept) is added.
             .filter(|(name, _)| !name.contains('/') && !name.ends_with(".opml"))
-            .map(|(name, doc)| (name.clone(), feed_items(&doc.identity.bytes)))
+            .map(|(name, doc)| (name.clone(), feed_items(&doc.identity().bytes)))
             .collect(),
     }
 }
@@ -184,7 +184,7 @@ fn assert_others_unaffected(base: &Baseline, site: &Site, bad: &[&str]) {
     }
     for (name, items) in &base.feeds {
         let doc = site.feeds().get(name).unwrap_or_else(|| panic!("feed {name} vanished"));
-        let now: Items = feed_items(&doc.identity.bytes)
+        let now: Items = feed_items(&doc.identity().bytes)
             .into_iter()
             .filter(|(_, _, link)| !bad_links.contains(link))
             .collect();
@@ -258,7 +258,7 @@ fn feed_title(site: &Site, rel: &str) -> String {
     let link = format!("https://feeds.example.org/articles/{}", herald::site::encode_path(rel));
     let mut titles = Vec::new();
     for name in ["all.rss", "all.atom"] {
-        let items = feed_items(&site.feeds()[name].identity.bytes);
+        let items = feed_items(&site.feeds()[name].identity().bytes);
         let (_, title, _) = items
             .into_iter()
             .find(|(_, _, l)| *l == link)
@@ -272,10 +272,10 @@ fn feed_title(site: &Site, rel: &str) -> String {
 /// The content (HTML) of the feed item of `rel`: RSS `content:encoded` and Atom `content`.
 fn feed_contents(site: &Site, rel: &str) -> Vec<String> {
     let link = format!("https://feeds.example.org/articles/{}", herald::site::encode_path(rel));
-    let rss = rss::Channel::read_from(&site.feeds()["all.rss"].identity.bytes[..]).unwrap();
+    let rss = rss::Channel::read_from(&site.feeds()["all.rss"].identity().bytes[..]).unwrap();
     let item = rss.items().iter().find(|i| i.link() == Some(&link)).expect("item in all.rss");
     let atom =
-        atom_syndication::Feed::read_from(&site.feeds()["all.atom"].identity.bytes[..]).unwrap();
+        atom_syndication::Feed::read_from(&site.feeds()["all.atom"].identity().bytes[..]).unwrap();
     let entry =
         atom.entries().iter().find(|e| e.links()[0].href() == link).expect("entry in all.atom");
     vec![
@@ -523,7 +523,7 @@ fn a_title_full_of_markup_characters_round_trips() {
     let (_dir, site, report) = check_one("posts/nasty-title.md", text.as_bytes());
     assert_eq!(report.outcome, Outcome::Article, "{report:?}");
     assert_eq!(feed_title(&site, "posts/nasty-title.md"), nasty);
-    let rss = rss::Channel::read_from(&site.feeds()["all.rss"].identity.bytes[..]).unwrap();
+    let rss = rss::Channel::read_from(&site.feeds()["all.rss"].identity().bytes[..]).unwrap();
     let item = rss.items().iter().find(|i| i.title() == Some(nasty)).unwrap();
     assert!(item.categories().iter().any(|c| c.name() == "<Cat> & ]]>"));
     // The category gets a feed of its own, valid too (checked by check_one), with a safe slug.
@@ -678,7 +678,7 @@ fn dates_in_every_archive_form() {
         // Both feeds carry that date.
         let link = format!("https://feeds.example.org/articles/{}", herald::site::encode_path(rel));
         for name in ["all.rss", "all.atom"] {
-            let feed = parse_feed(&site.feeds()[name].identity.bytes);
+            let feed = parse_feed(&site.feeds()[name].identity().bytes);
             let e = feed.entries.iter().find(|e| e.links[0].href == link).unwrap();
             assert_eq!(e.published.unwrap().to_rfc3339(), *want, "{rel} in {name}");
         }
@@ -815,7 +815,7 @@ fn symlinks_out_of_the_root_are_followed_only_when_configured() {
         assert_feeds_valid(&site);
         assert_others_unaffected(&base, &site, &["posts/linked.md", "linked-folder/inner.md"]);
         let paths: Vec<&str> = site.index().articles().map(|a| a.path.as_str()).collect();
-        let all = titles(&parse_feed(&site.feeds()["all.atom"].identity.bytes));
+        let all = titles(&parse_feed(&site.feeds()["all.atom"].identity().bytes));
         if follow {
             assert!(paths.contains(&"posts/linked.md"), "{paths:?}");
             assert!(paths.contains(&"linked-folder/inner.md"), "{paths:?}");
@@ -1252,9 +1252,9 @@ fn xss_payloads_survive_in_no_feed_and_no_page() {
     let rels: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     assert_others_unaffected(&base, &site, &rels);
 
-    let rss = rss::Channel::read_from(&site.feeds()["probes.rss"].identity.bytes[..]).unwrap();
-    let atom =
-        atom_syndication::Feed::read_from(&site.feeds()["probes.atom"].identity.bytes[..]).unwrap();
+    let rss = rss::Channel::read_from(&site.feeds()["probes.rss"].identity().bytes[..]).unwrap();
+    let atom = atom_syndication::Feed::read_from(&site.feeds()["probes.atom"].identity().bytes[..])
+        .unwrap();
     assert_eq!(rss.items().len(), files.len());
     assert_eq!(atom.entries().len(), files.len());
     for item in rss.items() {

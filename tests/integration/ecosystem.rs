@@ -42,13 +42,13 @@ fn archive_config(root: &Path, out: &Path) -> Arc<herald::config::Config> {
     )
 }
 
-fn doc<'a>(site: &'a Site, file: &str) -> &'a [u8] {
+fn doc(site: &Site, file: &str) -> actix_web::web::Bytes {
     let doc = site.feeds().get(file).unwrap_or_else(|| {
         let mut names: Vec<_> = site.feeds().keys().collect();
         names.sort();
         panic!("{file} not among {names:?}")
     });
-    &doc.identity.bytes
+    doc.identity().into_owned().bytes
 }
 
 /// `(rel, href)` of every `<link>` / `<atom:link>` of the document (feed or channel level and
@@ -107,7 +107,7 @@ fn walk(site: &Site, slug: &str, ext: &str) -> (Vec<String>, Vec<String>) {
     let mut seen = Vec::new();
     let mut pages = Vec::new();
     loop {
-        let bytes = doc(site, &file);
+        let bytes = &doc(site, &file);
         seen.extend(ids(bytes));
         match link(bytes, "prev-archive") {
             Some(url) => {
@@ -127,8 +127,8 @@ fn json_feed_has_the_atom_items_and_the_required_fields() {
     let out = tempfile::tempdir().unwrap();
     let site = Site::build(config(dir.path(), out.path())).unwrap();
     for slug in ["all", "山谷观察组", "valley-watch", "harbour-life", "talks", "reports"] {
-        let json = doc(&site, &format!("{slug}.json"));
-        let atom = parse_feed(doc(&site, &format!("{slug}.atom")));
+        let json = &doc(&site, &format!("{slug}.json"));
+        let atom = parse_feed(&doc(&site, &format!("{slug}.atom")));
         let feed = parse_feed(json);
         assert_eq!(feed.feed_type, feed_rs::model::FeedType::JSON);
         assert_eq!(feed.title.as_ref().unwrap().content, atom.title.as_ref().unwrap().content);
@@ -167,7 +167,7 @@ fn json_feed_has_the_atom_items_and_the_required_fields() {
         assert_eq!(site.feeds()[&format!("{slug}.json")].content_type, herald::site::JSON_TYPE);
     }
     // The source link is external_url.
-    let v: serde_json::Value = serde_json::from_slice(doc(&site, "all.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&doc(&site, "all.json")).unwrap();
     assert!(v["items"]
         .as_array()
         .unwrap()
@@ -181,7 +181,8 @@ fn opml_has_one_outline_per_feed() {
     let out = tempfile::tempdir().unwrap();
     let mut site = Site::build(config(dir.path(), out.path())).unwrap();
     let outlines = |site: &Site| -> Vec<BTreeMap<String, String>> {
-        let mut reader = quick_xml::Reader::from_reader(doc(site, "index.opml"));
+        let opml = doc(site, "index.opml");
+        let mut reader = quick_xml::Reader::from_reader(&opml[..]);
         let mut out = Vec::new();
         let mut heads = BTreeSet::new();
         loop {
@@ -273,17 +274,17 @@ fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
             pages,
             (1..=4).rev().map(|n| format!("all/archive/{n}.{ext}")).collect::<Vec<_>>()
         );
-        assert_eq!(ids(doc(&site, &format!("all.{ext}"))).len(), 3);
+        assert_eq!(ids(&doc(&site, &format!("all.{ext}"))).len(), 3);
     }
     // Page n holds articles 5n-5 … 5n-1 (oldest first numbering), newest first inside.
-    let page2 = parse_feed(doc(&site, "all/archive/2.atom"));
+    let page2 = parse_feed(&doc(&site, "all/archive/2.atom"));
     assert_eq!(
         titles(&page2),
         ["Article 009", "Article 008", "Article 007", "Article 006", "Article 005"]
     );
     // Archive pages carry fh:archive and link current, prev-archive and next-archive.
     for ext in ["atom", "rss"] {
-        let page = doc(&site, &format!("all/archive/2.{ext}"));
+        let page = &doc(&site, &format!("all/archive/2.{ext}"));
         let text = std::str::from_utf8(page).unwrap();
         assert!(text.contains("xmlns:fh=\"http://purl.org/syndication/history/1.0\""));
         assert_eq!(text.matches("<fh:archive/>").count(), 1);
@@ -291,12 +292,12 @@ fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
         assert_eq!(file_of(&link(page, "prev-archive").unwrap()), format!("all/archive/1.{ext}"));
         assert_eq!(file_of(&link(page, "next-archive").unwrap()), format!("all/archive/3.{ext}"));
         assert_eq!(file_of(&link(page, "self").unwrap()), format!("all/archive/2.{ext}"));
-        let first = doc(&site, &format!("all/archive/1.{ext}"));
+        let first = &doc(&site, &format!("all/archive/1.{ext}"));
         assert_eq!(link(first, "prev-archive"), None);
         // The newest complete page already links the open page, which is no archive.
-        let four = doc(&site, &format!("all/archive/4.{ext}"));
+        let four = &doc(&site, &format!("all/archive/4.{ext}"));
         assert_eq!(file_of(&link(four, "next-archive").unwrap()), format!("all/archive/5.{ext}"));
-        let open = doc(&site, &format!("all/archive/5.{ext}"));
+        let open = &doc(&site, &format!("all/archive/5.{ext}"));
         assert!(!std::str::from_utf8(open).unwrap().contains("fh:archive"));
         assert_eq!(link(open, "next-archive"), None);
         assert_eq!(ids(open).len(), 3);
@@ -313,7 +314,7 @@ fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
     assert_eq!(seen.len(), 12);
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 12);
     assert_eq!(pages, ["even/archive/1.atom"]);
-    assert_eq!(ids(doc(&site, "even.atom")).len(), 7);
+    assert_eq!(ids(&doc(&site, "even.atom")).len(), 7);
     assert!(site.feeds().contains_key("even/archive/2.atom"));
     assert!(site.feeds().contains_key("even/archive/3.atom"));
 }
@@ -327,7 +328,7 @@ fn complete_pages_are_byte_identical_after_an_add_and_only_changed_pages_render(
         site.feeds()
             .iter()
             .filter(|(name, doc)| name.contains("/archive/") && doc.immutable)
-            .map(|(name, doc)| (name.clone(), doc.identity.bytes.to_vec()))
+            .map(|(name, doc)| (name.clone(), doc.identity().bytes.to_vec()))
             .collect()
     };
     let before = pages(&site);
@@ -393,7 +394,7 @@ fn complete_pages_are_byte_identical_after_an_add_and_only_changed_pages_render(
 
 /// Every served document of `site`: name → bytes.
 fn documents(site: &Site) -> BTreeMap<String, Vec<u8>> {
-    site.feeds().iter().map(|(name, doc)| (name.clone(), doc.identity.bytes.to_vec())).collect()
+    site.feeds().iter().map(|(name, doc)| (name.clone(), doc.identity().bytes.to_vec())).collect()
 }
 
 /// Rebuilds look only at the pages at or newer than the oldest change (pages are numbered from
@@ -474,7 +475,7 @@ fn the_mirror_holds_json_opml_and_archive_pages() {
     ] {
         assert_eq!(
             std::fs::read(out.path().join(file)).unwrap(),
-            site.feeds()[file].identity.bytes,
+            site.feeds()[file].identity().bytes,
             "{file}"
         );
     }
@@ -492,6 +493,79 @@ fn the_mirror_holds_json_opml_and_archive_pages() {
     std::fs::write(out.path().join("all/archive/9.atom"), "stale").unwrap();
     mirror.sync_all(&snapshot).unwrap();
     assert!(!out.path().join("all/archive/9.atom").exists());
+}
+
+/// Which documents are held packed (as gzip bytes only): the complete archive pages older
+/// than the live feed. Whole: the pages the live feed still covers (the open page and any
+/// complete page after the one its `prev-archive` links; edits of recent articles and added
+/// articles render them again), the live feeds (the item cache holds views into their identity
+/// bytes), and everything else.
+fn packed_docs(site: &Site) -> BTreeSet<String> {
+    site.feeds().iter().filter(|(_, d)| d.is_packed()).map(|(n, _)| n.clone()).collect()
+}
+
+#[test]
+fn archive_pages_older_than_the_live_feed_are_held_packed() {
+    // 12 articles, pages of 5, live feeds of 3: `all` has complete pages 1 and 2, the live
+    // feed shows articles 11 to 7 and links page 1; page 2 and the open page 3 stay whole.
+    let dir = archive_site(12);
+    let out = tempfile::tempdir().unwrap();
+    let cfg = archive_config(dir.path(), out.path());
+    let mut site = Site::build(cfg.clone()).unwrap();
+    let expected: BTreeSet<String> =
+        ["all/archive/1.rss", "all/archive/1.atom"].map(String::from).into();
+    assert_eq!(packed_docs(&site), expected);
+    for (name, doc) in site.feeds() {
+        // A packed page serves what the same bytes held whole would.
+        let identity = doc.identity();
+        let whole = herald::render::encode::Encoded::new(
+            identity.bytes.to_vec(),
+            doc.content_type,
+            doc.last_modified,
+        );
+        assert_eq!(identity.etag, whole.identity_etag(), "{name}");
+        assert_eq!(doc.gzip(), whole.gzip(), "{name}");
+    }
+
+    // Five more: the live feed links page 2 now, which was not rendered again (its articles
+    // are the same) and is packed from then on; page 3 completes, whole (the live feed shows
+    // it). The same documents are packed as in a cold build.
+    for i in 12..17 {
+        write_article(dir.path(), i, if i % 2 == 0 { "Even" } else { "Odd" });
+    }
+    site.rescan();
+    let report = site.render_dirty();
+    assert!(!report.changed_files.iter().any(|f| f.starts_with("all/archive/2.")), "{report:?}");
+    assert!(site.feeds()["all/archive/2.atom"].is_packed());
+    assert!(!site.feeds()["all/archive/3.atom"].is_packed());
+    let cold = Site::build(cfg).unwrap();
+    assert_eq!(packed_docs(&site), packed_docs(&cold));
+    assert!(packed_docs(&site).len() >= 6, "{:?}", packed_docs(&site));
+    for (name, doc) in site.feeds() {
+        assert_eq!(**doc, *cold.feeds()[name], "{name}");
+    }
+}
+
+/// `herald build` writes the files and exits: it holds every page whole (no gzip -9 of the
+/// pages), with the very bytes and tags a server holds packed.
+#[test]
+fn a_build_for_the_files_holds_pages_whole_with_the_same_bytes() {
+    let dir = archive_site(17);
+    let out = tempfile::tempdir().unwrap();
+    let cfg = archive_config(dir.path(), out.path());
+    let served = Site::build(cfg.clone()).unwrap();
+    let once = Site::build_once(cfg).unwrap();
+    assert!(!packed_docs(&served).is_empty());
+    assert_eq!(packed_docs(&once), BTreeSet::new());
+    assert_eq!(
+        served.feeds().keys().collect::<BTreeSet<_>>(),
+        once.feeds().keys().collect::<BTreeSet<_>>()
+    );
+    for (name, doc) in once.feeds() {
+        let held = &served.feeds()[name];
+        assert_eq!(doc.identity().bytes, held.identity().bytes, "{name}");
+        assert_eq!(doc.identity_etag(), held.identity_etag(), "{name}");
+    }
 }
 
 #[actix_web::test]
@@ -545,7 +619,7 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
         assert_eq!(cc.as_deref(), Some(cache), "{path}");
         assert_eq!(ct.as_deref(), Some(ctype), "{path}");
         let file = path.strip_prefix("/feeds/").unwrap();
-        assert_eq!(body, site.feeds()[file].identity.bytes, "{path}");
+        assert_eq!(body, site.feeds()[file].identity().bytes, "{path}");
         // Conditional GET and compression work the same for every document.
         let etag = etag.unwrap();
         let (status, cc, ..) = get(path, vec![("If-None-Match", etag)]).await;
@@ -557,6 +631,20 @@ async fn immutable_cache_control_only_on_complete_archive_pages() {
         assert_eq!(coding.as_deref(), Some("br"));
         assert_eq!(etag.as_deref(), Some(site.feeds()[file].br().etag.as_str()));
         assert_eq!(body, site.feeds()[file].br().bytes);
+        let gzip = || vec![("Accept-Encoding", "gzip".to_string())];
+        let (status, _, _, etag, coding, body) = get(path, gzip()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(coding.as_deref(), Some("gzip"));
+        assert_eq!(etag.as_deref(), Some(site.feeds()[file].gzip().etag.as_str()));
+        assert_eq!(body, site.feeds()[file].gzip().bytes);
+        let mut revalidate = gzip();
+        revalidate.push(("If-None-Match", etag.unwrap()));
+        assert_eq!(get(path, revalidate).await.0, StatusCode::NOT_MODIFIED, "gzip 304 of {path}");
+        // HEAD: the length of the identity bytes (inflated for an archive page), no body.
+        let res = client.head(format!("http://{addr}{path}")).send().await.expect("HEAD");
+        assert_eq!(res.status(), StatusCode::OK);
+        let length = res.headers().get("content-length").map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(length, Some(site.feeds()[file].identity().bytes.len().to_string()), "{path}");
     }
     for path in
         ["/feeds/all/archive/4.atom", "/feeds/all/archive/1.json", "/feeds/nope/archive/1.rss"]
@@ -626,15 +714,15 @@ fn archive_pages_carry_summaries_but_no_bodies_and_live_feeds_carry_bodies() {
     let dir = archive_site(12);
     let out = tempfile::tempdir().unwrap();
     let site = Site::build(archive_config(dir.path(), out.path())).unwrap();
-    let page = parse_feed(doc(&site, "all/archive/1.atom"));
+    let page = parse_feed(&doc(&site, "all/archive/1.atom"));
     assert_eq!(page.entries.len(), 5);
     for e in &page.entries {
         assert!(e.content.is_none(), "an archive entry has no body");
         assert!(e.summary.as_ref().is_some_and(|s| s.content.contains("Body of article")));
     }
-    let rss = String::from_utf8_lossy(doc(&site, "all/archive/1.rss")).into_owned();
+    let rss = String::from_utf8_lossy(&doc(&site, "all/archive/1.rss")).into_owned();
     assert!(!rss.contains("content:encoded>"), "no content:encoded on archive pages");
-    let live = parse_feed(doc(&site, "all.atom"));
+    let live = parse_feed(&doc(&site, "all.atom"));
     assert!(live.entries.iter().all(|e| e
         .content
         .as_ref()
@@ -672,6 +760,6 @@ fn an_empty_open_page_is_dated_by_the_newest_article_before_it() {
     site.rescan();
     site.render_dirty();
     let cold = Site::build(cfg).unwrap();
-    assert_eq!(doc(&site, "all/archive/5.atom"), doc(&cold, "all/archive/5.atom"));
+    assert_eq!(&doc(&site, "all/archive/5.atom"), &doc(&cold, "all/archive/5.atom"));
     assert_eq!(updated(&site, "all/archive/5.atom"), "2020-09-14T12:26:40+00:00");
 }

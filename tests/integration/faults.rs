@@ -52,12 +52,12 @@ pub(crate) type Feeds = BTreeMap<String, Vec<u8>>;
 
 pub(crate) fn served(running: &herald::serve::Running) -> Feeds {
     let snapshot = running.current.load();
-    snapshot.feeds.iter().map(|(n, d)| (n.clone(), d.identity.bytes.to_vec())).collect()
+    snapshot.feeds.iter().map(|(n, d)| (n.clone(), d.identity().bytes.to_vec())).collect()
 }
 
 pub(crate) fn cold_build(cfg: &std::sync::Arc<herald::config::Config>) -> Feeds {
     let site = Site::build(cfg.clone()).unwrap();
-    site.feeds().iter().map(|(n, d)| (n.clone(), d.identity.bytes.to_vec())).collect()
+    site.feeds().iter().map(|(n, d)| (n.clone(), d.identity().bytes.to_vec())).collect()
 }
 
 /// A short description of how two feed sets differ, for failure messages.
@@ -283,7 +283,7 @@ fn a_rescan_change_set_gives_the_same_feeds_as_a_cold_build() {
     site.apply(&set);
     site.render_dirty();
     let got: Feeds =
-        site.feeds().iter().map(|(n, d)| (n.clone(), d.identity.bytes.to_vec())).collect();
+        site.feeds().iter().map(|(n, d)| (n.clone(), d.identity().bytes.to_vec())).collect();
     let want = cold_build(&cfg);
     assert!(got == want, "rescan differs from a cold build:\n{}", diff_summary(&got, &want));
 }
