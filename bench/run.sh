@@ -108,7 +108,9 @@ unpack() {
       [ -f "$corpus/$name.tar.zst" ] || { echo "bench: $corpus/$name.tar.zst absent; $name skipped"; return 1; }
       zstd -qdc "$corpus/$name.tar.zst" | tar -x -C "$dir" ;;
     gen-100k)
+      # unpack sets $content: to gnews-2021's here, so it is set back to this corpus after.
       unpack gnews-2021 || return 1
+      content=$dir
       python3 bench/gen_corpus.py "$work/corpora/gnews-2021" "$dir" 100000 ;;
     *) echo "bench: unknown corpus $name"; return 1 ;;
   esac

@@ -141,11 +141,11 @@ fn archive_files(dir: &Path) -> std::io::Result<Vec<String>> {
 }
 
 /// Write mirrored files (`{slug}/archive/` folders made when needed) so that a reader never
-/// sees half a file, and flushed to disk before it replaces the old one: every temporary is
+/// sees half a file, each flushed to disk before it replaces the old one: every temporary is
 /// written (in parallel, its writeback started), then all are flushed, then each is renamed
-/// over its file. Flushing
-/// each file before its rename, one after the other, was 2.0 of the 4.8 s cold build of the
-/// 24,203-article archive (2,363 files; `HERALD_LOG=herald=debug herald build`).
+/// over its file. Flushing each file before its rename, one after the other, was 2.0 of the
+/// 4.8 s cold build of the 24,203-article archive (2,363 files; `HERALD_LOG=herald=debug
+/// herald build` logs each phase).
 fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
     let paths: Vec<(PathBuf, PathBuf)> = files
         .iter()

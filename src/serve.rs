@@ -644,7 +644,9 @@ impl Publisher {
         if nothing && applied.parsed + applied.removed == 0 && !all {
             return;
         }
+        let assembling = Instant::now();
         let next = Arc::new(snapshot_cached(site, &mut self.index_cache));
+        tracing::debug!(took = ?assembling.elapsed(), "assembled the snapshot");
         let took = started.elapsed();
         // Before the swap: a reader who sees the new feeds also sees them counted.
         self.metrics.published(site, &next, took, changed_at);
