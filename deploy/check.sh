@@ -33,7 +33,14 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
-fail() { echo "deploy check: FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "deploy check: FAILED: $*" >&2
+  # What the replicas logged last: the next step to look at when a change is not served.
+  for log in "$work"/a.log "$work"/b.log; do
+    [ -f "$log" ] && { echo "--- last lines of $log" >&2; tail -n 15 "$log" >&2; }
+  done
+  exit 1
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done; fail "nothing answers on port $1"; }
 git_() { git -c user.name=herald -c user.email=herald@example.org "$@"; }

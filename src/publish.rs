@@ -50,8 +50,8 @@ pub struct Snapshot {
     /// Feeds in display order (`all` first, then custom feeds as configured, then categories
     /// by name).
     pub listing: Vec<FeedListing>,
-    /// The HTML index page `/`.
-    pub index_page: Option<Arc<Encoded>>,
+    /// The HTML index page `/`, rendered on its first request (`None`: not built yet).
+    pub index_page: Option<crate::http::pages::IndexPage>,
     /// Articles by path relative to the content root, for `/articles/{path}`. A persistent
     /// map shared with the index, so publishing a snapshot does not copy it.
     pub articles: imbl::HashMap<String, Arc<Article>>,

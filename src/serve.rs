@@ -5,7 +5,6 @@ use crate::http::{self, AppState};
 use crate::metrics::{Metrics, Outcome};
 use crate::publish::{Mirror, Snapshot};
 use crate::reload::{self, ConfigSource, ConfigWatcher, ReloadStats};
-use crate::render::encode::Encoded;
 use crate::site::{RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
 use crate::websub::{self, Pinger};
@@ -21,21 +20,20 @@ use std::time::{Duration, Instant};
 /// The longest a burst of filesystem events is held back before a rebuild starts.
 const MAX_BURST_DELAY: Duration = Duration::from_millis(250);
 
-/// The snapshot of `site`, index page included.
+/// The snapshot of `site`, its index page to be rendered on first request.
 pub fn snapshot(site: &Site) -> Snapshot {
-    snapshot_cached(site, &mut http::pages::IndexCache::default())
+    snapshot_cached(site, &Default::default())
 }
 
-/// [`snapshot`], with the index page's unchanged cards taken from `cache`.
-fn snapshot_cached(site: &Site, cache: &mut http::pages::IndexCache) -> Snapshot {
+/// [`snapshot`], whose index page takes its unchanged cards from `cards` (shared with the
+/// pages of earlier snapshots).
+fn snapshot_cached(
+    site: &Site,
+    cards: &Arc<std::sync::Mutex<http::pages::IndexCache>>,
+) -> Snapshot {
     let mut snapshot = site.snapshot();
-    let cfg = site.config();
-    let page =
-        http::pages::index_page_cached(&snapshot, &cfg.site.title, &cfg.site.base_url, cache);
-    let updated = snapshot.listing.first().and_then(|l| l.updated).unwrap_or_default();
-    snapshot.index_page =
-        Some(Arc::new(Encoded::new(page.into_bytes(), "text/html; charset=utf-8", updated)));
-    snapshot.settings = http::Settings::new(cfg, Arc::new(site.bodies()));
+    snapshot.index_page = Some(http::pages::IndexPage::lazy(cards.clone()));
+    snapshot.settings = http::Settings::new(site.config(), Arc::new(site.bodies()));
     snapshot
 }
 
@@ -612,7 +610,7 @@ struct Publisher {
     /// `herald_change_to_current_seconds`.
     changed_at: Option<Instant>,
     /// The index page's cards, from one publish to the next.
-    index_cache: http::pages::IndexCache,
+    index_cache: Arc<std::sync::Mutex<http::pages::IndexCache>>,
 }
 
 impl Drop for Publisher {
@@ -645,7 +643,7 @@ impl Publisher {
             return;
         }
         let assembling = Instant::now();
-        let next = Arc::new(snapshot_cached(site, &mut self.index_cache));
+        let next = Arc::new(snapshot_cached(site, &self.index_cache));
         tracing::debug!(took = ?assembling.elapsed(), "assembled the snapshot");
         let took = started.elapsed();
         // Before the swap: a reader who sees the new feeds also sees them counted.

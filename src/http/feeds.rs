@@ -54,7 +54,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub(crate) async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.snapshot.load();
     match &snapshot.index_page {
-        Some(doc) => serve_encoded(&req, doc, &snapshot.settings.cache_control, false),
+        Some(page) => {
+            serve_encoded(&req, page.get(&snapshot), &snapshot.settings.cache_control, false)
+        }
         None => HttpResponse::ServiceUnavailable()
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-store"))

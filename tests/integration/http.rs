@@ -106,7 +106,7 @@ fn snapshot(with_index: bool) -> Snapshot {
     let mut snapshot =
         Snapshot { feeds: feeds.into(), listing: listing(), articles, ..Snapshot::default() };
     snapshot.index_page = with_index.then(|| {
-        Arc::new(Encoded::new(
+        pages::IndexPage::rendered(Encoded::new(
             pages::index_page(&snapshot, "Herald test", "http://feeds.example").into_bytes(),
             "text/html; charset=utf-8",
             updated(),
