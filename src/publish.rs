@@ -213,10 +213,9 @@ fn temp_path(path: &Path) -> PathBuf {
     dir.join(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Whether the file at `path` holds exactly `bytes` (its size is compared first).
-fn holds(path: &Path, bytes: &[u8]) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        && std::fs::read(path).is_ok_and(|on_disk| on_disk == bytes)
+/// Whether the file at `path` holds `doc`'s identity bytes.
+fn holds(path: &Path, doc: &Encoded) -> bool {
+    std::fs::read(path).is_ok_and(|on_disk| doc.identity_is(&on_disk))
 }
 
 /// The on-disk mirror of the served feeds under `--out`.
@@ -240,14 +239,11 @@ impl Mirror {
     pub fn sync_all(&self, snapshot: &Snapshot) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
         let docs: Vec<(&String, &Arc<Encoded>)> = snapshot.feeds.iter().collect();
-        // Packed archive pages are inflated here, once, to compare and write them.
+        // Packed archive pages are compared by their tag, inflated only to be written.
         let stale: Vec<(&str, actix_web::web::Bytes)> = docs
             .into_par_iter()
-            .filter_map(|(name, doc)| {
-                let identity = doc.identity();
-                let fresh = !holds(&self.dir.join(name), &identity.bytes);
-                fresh.then(|| (name.as_str(), identity.bytes.clone()))
-            })
+            .filter(|(name, doc)| !holds(&self.dir.join(name), doc))
+            .map(|(name, doc)| (name.as_str(), doc.identity_bytes()))
             .collect();
         let files: Vec<(&str, &[u8])> =
             stale.iter().map(|(name, bytes)| (*name, &bytes[..])).collect();

@@ -79,10 +79,10 @@ pub fn changed_topics(old: &Snapshot, new: &Snapshot) -> Vec<String> {
         .iter()
         .filter(|(name, _)| is_topic(name))
         .filter(|(name, doc)| match old.feeds.get(*name) {
-            // Unchanged feeds share their buffer with the old snapshot: no bytes to compare.
+            // Unchanged feeds share their buffer with the old snapshot: no tags to compare.
             Some(before) => {
                 !std::sync::Arc::ptr_eq(before, doc)
-                    && before.identity().bytes != doc.identity().bytes
+                    && before.identity_etag() != doc.identity_etag()
             }
             None => true,
         })

@@ -214,10 +214,27 @@ impl Encoded {
     pub fn identity(&self) -> Cow<'_, Representation> {
         match &self.held {
             Held::Whole { identity, .. } => Cow::Borrowed(identity),
-            Held::Packed { identity_etag, gzip } => Cow::Owned(Representation {
-                bytes: Bytes::from(gunzip(&gzip.bytes)),
+            Held::Packed { identity_etag, .. } => Cow::Owned(Representation {
+                bytes: self.identity_bytes(),
                 etag: identity_etag.clone(),
             }),
+        }
+    }
+
+    /// The identity bytes: shared when held whole, inflated when packed.
+    pub fn identity_bytes(&self) -> Bytes {
+        match &self.held {
+            Held::Whole { identity, .. } => identity.bytes.clone(),
+            Held::Packed { gzip, .. } => Bytes::from(gunzip(&gzip.bytes)),
+        }
+    }
+
+    /// Whether `bytes` are this document's identity bytes. A packed page is compared by its
+    /// tag (blake3 of the bytes), without inflating it.
+    pub fn identity_is(&self, bytes: &[u8]) -> bool {
+        match &self.held {
+            Held::Whole { identity, .. } => identity.bytes == bytes,
+            Held::Packed { identity_etag, .. } => etag(bytes, "") == *identity_etag,
         }
     }
 
@@ -246,7 +263,7 @@ impl Encoded {
 
     /// The brotli representation (compressed on the first call).
     pub fn br(&self) -> &Representation {
-        self.br.get_or_init(|| Representation::new(brotli(&self.identity().bytes), "-br"))
+        self.br.get_or_init(|| Representation::new(brotli(&self.identity_bytes()), "-br"))
     }
 
     /// The entity tag of the representation in `coding` (compressing it if not yet done, but
@@ -264,7 +281,7 @@ impl Encoded {
         match coding {
             Coding::Br => self.br().bytes.clone(),
             Coding::Gzip => self.gzip().bytes.clone(),
-            Coding::Identity => self.identity().into_owned().bytes,
+            Coding::Identity => self.identity_bytes(),
         }
     }
 
@@ -616,6 +633,20 @@ mod tests {
         assert_ne!(packed(b"a"), packed(b"b"));
         assert_ne!(packed(b"a"), encoded(b"b"));
         assert_ne!(packed(b"a").with_immutable(true), packed(b"a"));
+    }
+
+    /// What the mirror compares its files with: the identity bytes, whole or packed.
+    #[test]
+    fn identity_is_the_identity_bytes_whether_held_whole_or_packed() {
+        let body = sample_feed();
+        let mut other = body.clone();
+        other[0] ^= 1;
+        for e in [encoded(&body), packed(&body)] {
+            assert!(e.identity_is(&body), "packed: {}", e.is_packed());
+            assert!(!e.identity_is(&other), "packed: {}", e.is_packed());
+            assert!(!e.identity_is(&body[1..]), "packed: {}", e.is_packed());
+            assert_eq!(e.identity_bytes(), e.identity().bytes);
+        }
     }
 
     #[test]
