@@ -165,7 +165,8 @@ fn start_inner(
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
     release_free_memory();
-    let first = snapshot(&site);
+    let index_cache = Arc::default();
+    let first = snapshot_cached(&site, &index_cache);
     let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
         .context("cannot start the WebSub threads")?;
     let mirror = Mirror::new(cfg.feeds.out.clone());
@@ -203,7 +204,7 @@ fn start_inner(
         websub_retry: options.websub_retry,
         metrics: metrics.clone(),
         changed_at: None,
-        index_cache: Default::default(),
+        index_cache,
     };
     let reloads = Arc::new(ReloadStats::default());
     let rebuilder = Rebuilder {

@@ -852,9 +852,8 @@ impl Site {
     /// Point the item cache at the items of the live feed `slug` as served now (the documents
     /// just rendered, or the ones they equal, which then stay).
     fn cache_items(&mut self, slug: &str, items: Vec<LiveItem>) {
-        let served = |ext: &str| {
-            self.feeds.get(&format!("{slug}.{ext}")).map(|d| d.identity().bytes.clone())
-        };
+        let served =
+            |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).map(|d| d.identity_bytes());
         let (Some(rss), Some(atom), Some(json)) = (served("rss"), served("atom"), served("json"))
         else {
             return;
@@ -1009,10 +1008,9 @@ impl Site {
         jobs: &mut Vec<Job>,
         report: &mut RebuildReport,
     ) {
-        let total = self.index.count(category.as_deref());
-        let layout = Layout::new(total, self.cfg.feeds.archive_page_size, self.cfg.feeds.items);
+        let layout = self.layout(category.as_deref());
         let stable = self.stable_pages(slug, category.as_deref(), &layout);
-        let newer = (total - stable * layout.page_size).max(layout.live_len());
+        let newer = (layout.total - stable * layout.page_size).max(layout.live_len());
         let list: Vec<Arc<Article>> =
             self.index.newest_n(category.as_deref(), newer).into_iter().cloned().collect();
         let prints = self.article_prints(&list);

@@ -343,19 +343,20 @@ pub fn index_page_cached(
     cache.cards.retain(|slug, _| listed.contains(slug.as_str()));
     let mut out = String::with_capacity(8192 + listing.len() * 2000);
     head(&mut out, site_title);
-    // Element ids of the cards: unique over the whole page, in display order (below).
-    let mut ids: HashMap<&str, usize> = HashMap::new();
-    let kinds: [fn(&FeedKind) -> bool; 3] = [
-        |k| *k == FeedKind::All,
-        |k| matches!(k, FeedKind::Custom { .. }),
-        |k| *k == FeedKind::Category,
-    ];
-    for kind in kinds {
-        for f in listing.iter().filter(|f| kind(&f.kind)) {
-            let next = ids.len();
-            ids.insert(&f.slug, next);
-        }
-    }
+    let of_kind = |kind: fn(&FeedKind) -> bool| -> Vec<&FeedListing> {
+        listing.iter().filter(|f| kind(&f.kind)).collect()
+    };
+    let all = of_kind(|k| *k == FeedKind::All);
+    let custom = of_kind(|k| matches!(k, FeedKind::Custom { .. }));
+    let categories = of_kind(|k| *k == FeedKind::Category);
+    // Element ids of the cards: unique over the whole page, in display order.
+    let ids: HashMap<&str, usize> = all
+        .iter()
+        .chain(&custom)
+        .chain(&categories)
+        .enumerate()
+        .map(|(i, f)| (&*f.slug, i))
+        .collect();
     for f in listing {
         cache.refresh(snapshot, f, base_url, ids[f.slug.as_str()]);
         out.push_str(cache.links(&f.slug));
@@ -384,12 +385,6 @@ pub fn index_page_cached(
     if listing.is_empty() {
         out.push_str("<p>No feeds yet.</p>\n");
     }
-    let of_kind = |kind: fn(&FeedKind) -> bool| -> Vec<&FeedListing> {
-        listing.iter().filter(|f| kind(&f.kind)).collect()
-    };
-    let all = of_kind(|k| *k == FeedKind::All);
-    let custom = of_kind(|k| matches!(k, FeedKind::Custom { .. }));
-    let categories = of_kind(|k| *k == FeedKind::Category);
     if !all.is_empty() {
         out.push_str("<ul class=\"feeds top\">\n");
         for f in &all {
