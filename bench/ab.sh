@@ -16,13 +16,6 @@ shift 3
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${AB_WORK:-$repo/target/ab-work}
 mkdir -p "$work"
-cat >"$work/herald.toml" <<TOML
-[site]
-title = "Herald"
-[content]
-root = "."
-git_dates = false
-TOML
 for r in $(seq 1 "$rounds"); do
   i=0
   for bin in "$@"; do
@@ -30,7 +23,7 @@ for r in $(seq 1 "$rounds"); do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     out=$work/out$i
     rm -rf "$out"
-    HERALD_LOG=${HERALD_LOG:-info} "$bin" serve --config "$work/herald.toml" --content "$content" \
+    HERALD_LOG=${HERALD_LOG:-info} "$bin" serve --config "$repo/bench/herald.toml" --content "$content" \
       --out "$out" --listen "127.0.0.1:$port" 2>>"$work/serve$i.log" &
     pid=$!
     for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done

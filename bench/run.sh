@@ -71,15 +71,6 @@ tsv=$work/results.tsv
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
-cat >"$work/herald.toml" <<TOML
-[site]
-title = "Herald"
-[content]
-root = "."
-# The corpora are not git checkouts (dates come from the tag line, file name or mtime); with
-# BENCH_WORK inside this checkout Herald would otherwise read this repository's history.
-git_dates = false
-TOML
 
 now_ns() { date +%s%N; }
 # timed SYSTEM METRIC CORPUS REP cmd...: run, append the wall time in ms to the TSV.
@@ -158,11 +149,11 @@ bench_build() {
   hugo_site "$name"
   # Warm-up (page cache, first runs).
   "$floor" "$content" >/dev/null
-  "$herald" build --config "$work/herald.toml" --content "$content" --out "$out" >/dev/null 2>&1
+  "$herald" build --config "$repo/bench/herald.toml" --content "$content" --out "$out" >/dev/null 2>&1
   hugo --source "$site" --destination "$work/hugo-public/$name" --quiet >/dev/null 2>&1 || true
   for r in $(seq 1 "$reps"); do
     rm -rf "$out"
-    timed herald cold_build "$name" "$r" "$herald" build --config "$work/herald.toml" --content "$content" --out "$out"
+    timed herald cold_build "$name" "$r" "$herald" build --config "$repo/bench/herald.toml" --content "$content" --out "$out"
     timed floor cold_build "$name" "$r" "$floor" "$content"
     if [ "$r" -le "$hugo_reps" ]; then
       rm -rf "$work/hugo-public/$name"
@@ -177,7 +168,7 @@ start_herald() { # NAME: sets $hpid $hport $hout
   rm -rf "$hout"
   local t0
   t0=$(now_ns)
-  HERALD_LOG=info "$herald" serve --config "$work/herald.toml" --content "$content" --out "$hout" \
+  HERALD_LOG=info "$herald" serve --config "$repo/bench/herald.toml" --content "$content" --out "$hout" \
     --listen "127.0.0.1:$hport" 2>>"$work/$1.serve.log" &
   hpid=$!
   pids+=("$hpid")
