@@ -14,6 +14,16 @@ fn herald() -> Command {
     cmd
 }
 
+/// jemalloc ignores a setting of `MALLOC_CONF` (src/main.rs) it cannot read, with a warning on
+/// stderr: a typo there would silently bring the slow default back.
+#[test]
+fn the_allocator_accepts_its_settings() {
+    let output = herald().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("jemalloc"), "{stderr}");
+}
+
 #[test]
 fn build_writes_every_feed_and_exits_zero() {
     let content = copy_fixture("mixed");
