@@ -39,6 +39,9 @@ pub struct Index {
     by_path: imbl::HashMap<String, Arc<Article>>,
     all: BTreeSet<Key>,
     by_category: BTreeMap<String, BTreeSet<Key>>,
+    /// Counts categories appearing and vanishing: the slugs, the listing and the OPML depend
+    /// on the set of names only, so a rebuild redoes them only when this moved.
+    category_changes: u64,
     /// Source link → paths of the articles that carry it. A link carried by one article only
     /// is that article's identity; a shared one (placeholder links) is not.
     /// (FxHash: looked up once per article of a feed on every rebuild, see `Site::plan`.)
@@ -101,7 +104,10 @@ impl Index {
         self.all.insert(k.clone());
         self.mark(None, &k);
         for category in &article.categories {
-            let list = self.by_category.entry(category.clone()).or_default();
+            let list = self.by_category.entry(category.clone()).or_insert_with(|| {
+                self.category_changes += 1;
+                BTreeSet::new()
+            });
             list.insert(k.clone());
             mark_if_top(&mut self.dirty, list, &k, self.feed_len, category);
         }
@@ -131,6 +137,7 @@ impl Index {
                 list.remove(&k);
                 if list.is_empty() {
                     self.by_category.remove(category);
+                    self.category_changes += 1;
                     self.dirty.categories.insert(category.clone());
                 }
             }
@@ -273,6 +280,12 @@ impl Index {
     /// Category names with their article counts, by name.
     pub fn categories(&self) -> impl Iterator<Item = (&str, usize)> {
         self.by_category.iter().map(|(name, list)| (name.as_str(), list.len()))
+    }
+
+    /// A number that changes whenever a category appears or vanishes (see
+    /// `category_changes`).
+    pub fn category_generation(&self) -> u64 {
+        self.category_changes
     }
 
     pub fn has_category(&self, name: &str) -> bool {

@@ -49,7 +49,7 @@ pub struct Snapshot {
     pub feeds: imbl::HashMap<String, Arc<Encoded>>,
     /// Feeds in display order (`all` first, then custom feeds as configured, then categories
     /// by name).
-    pub listing: Vec<FeedListing>,
+    pub listing: Vec<Arc<FeedListing>>,
     /// The HTML index page `/`, rendered on its first request (`None`: not built yet).
     pub index_page: Option<crate::http::pages::IndexPage>,
     /// Articles by path relative to the content root, for `/articles/{path}`. A persistent

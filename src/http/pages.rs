@@ -344,7 +344,7 @@ pub fn index_page_cached(
     let mut out = String::with_capacity(8192 + listing.len() * 2000);
     head(&mut out, site_title);
     let of_kind = |kind: fn(&FeedKind) -> bool| -> Vec<&FeedListing> {
-        listing.iter().filter(|f| kind(&f.kind)).collect()
+        listing.iter().map(|f| &**f).filter(|f| kind(&f.kind)).collect()
     };
     let all = of_kind(|k| *k == FeedKind::All);
     let custom = of_kind(|k| matches!(k, FeedKind::Custom { .. }));
@@ -573,10 +573,12 @@ pub fn article_page(
         .categories
         .iter()
         .filter_map(|name| listing.iter().find(|f| &f.name == name && f.kind == FeedKind::Category))
+        .map(|f| &**f)
         .collect();
     // The custom feeds that select this article: discoverable from it like its categories.
     let selected: Vec<&FeedListing> = listing
         .iter()
+        .map(|f| &**f)
         .filter(|f| match &f.kind {
             FeedKind::Custom { articles, .. } => articles.iter().any(|a| a.path == article.path),
             FeedKind::All | FeedKind::Category => false,
@@ -706,7 +708,7 @@ mod tests {
     }
 
     fn snapshot() -> Snapshot {
-        Snapshot { listing: listing(), ..Snapshot::default() }
+        Snapshot { listing: listing().into_iter().map(Arc::new).collect(), ..Snapshot::default() }
     }
 
     #[test]
@@ -753,13 +755,15 @@ mod tests {
         };
         check(&s, "https://example.org", &mut cache, "first");
         check(&s, "https://example.org", &mut cache, "unchanged");
-        s.listing[0].latest = vec![article("b.md", "Newer"), s.listing[0].latest[0].clone()];
-        s.listing[0].count = 4;
+        Arc::make_mut(&mut s.listing[0]).latest =
+            vec![article("b.md", "Newer"), s.listing[0].latest[0].clone()];
+        Arc::make_mut(&mut s.listing[0]).count = 4;
         check(&s, "https://example.org", &mut cache, "an article added to all");
-        s.listing[1].updated = Some(Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap());
+        Arc::make_mut(&mut s.listing[1]).updated =
+            Some(Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap());
         check(&s, "https://example.org", &mut cache, "a category updated");
         // An edited article is a new `Arc` with the same path.
-        s.listing[0].latest[0] = article("b.md", "Newer, edited");
+        Arc::make_mut(&mut s.listing[0]).latest[0] = article("b.md", "Newer, edited");
         check(&s, "https://example.org", &mut cache, "a title edited");
         let custom = FeedListing {
             slug: "picked".into(),
@@ -769,7 +773,7 @@ mod tests {
             updated: None,
             latest: vec![],
         };
-        s.listing.insert(1, custom);
+        s.listing.insert(1, Arc::new(custom));
         check(&s, "https://example.org", &mut cache, "a custom feed shifts the card ids");
         s.listing.remove(2);
         check(&s, "https://example.org", &mut cache, "a category gone");
@@ -800,7 +804,7 @@ mod tests {
         assert!(Arc::ptr_eq(&first, page.get(&s)), "rendered once");
         assert_eq!(cards.lock().unwrap().cards.len(), s.listing.len());
 
-        s.listing[0].latest = vec![article("b.md", "Next")];
+        Arc::make_mut(&mut s.listing[0]).latest = vec![article("b.md", "Next")];
         let next = IndexPage::lazy(cards).get(&s).clone();
         let whole = index_page(&s, "Lazy & late", "https://example.org");
         assert_eq!(&next.identity().bytes[..], whole.as_bytes());
@@ -826,7 +830,7 @@ mod tests {
         let picked = Arc::new(picked);
         s.listing.insert(
             1,
-            FeedListing {
+            Arc::new(FeedListing {
                 slug: "picks".into(),
                 // Named like a category: it must not be taken for one.
                 name: "喜马拉雅农场新西兰站".into(),
@@ -837,7 +841,7 @@ mod tests {
                 count: 1,
                 updated: None,
                 latest: vec![picked.clone()],
-            },
+            }),
         );
         s.articles.insert("p.md".into(), picked.clone());
         let html = index_page(&s, "T", "https://example.org");

@@ -47,14 +47,13 @@ fn attr(s: &str) -> String {
 
 /// The OPML document, as UTF-8 bytes. `updated` is the newest item date (the epoch if none).
 pub fn render(title: &str, updated: Option<DateTime<Utc>>, outlines: &[Outline]) -> Vec<u8> {
-    let date = rfc822(super::seconds(updated.unwrap_or_else(super::epoch)));
-    let mut out = String::with_capacity(512 + outlines.len() * 200);
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
-    let _ = writeln!(out, "    <title>{}</title>", attr(title));
-    let _ = writeln!(out, "    <dateCreated>{date}</dateCreated>");
-    let _ = writeln!(out, "    <dateModified>{date}</dateModified>");
-    let _ = writeln!(out, "    <docs>{DOCS}</docs>");
-    out.push_str("  </head>\n  <body>\n");
+    document(title, updated, &self::outlines(outlines))
+}
+
+/// The `<outline>` lines of the body, for [`document`]: they change only when the feeds do,
+/// so a server keeps them while the date moves.
+pub fn outlines(outlines: &[Outline]) -> String {
+    let mut out = String::with_capacity(outlines.len() * 200);
     for o in outlines {
         let text = attr(&o.text);
         let _ = writeln!(
@@ -64,6 +63,20 @@ pub fn render(title: &str, updated: Option<DateTime<Utc>>, outlines: &[Outline])
             attr(&o.html_url)
         );
     }
+    out
+}
+
+/// The OPML document around `outlines` (from [`outlines`]), as UTF-8 bytes.
+pub fn document(title: &str, updated: Option<DateTime<Utc>>, outlines: &str) -> Vec<u8> {
+    let date = rfc822(super::seconds(updated.unwrap_or_else(super::epoch)));
+    let mut out = String::with_capacity(512 + outlines.len());
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
+    let _ = writeln!(out, "    <title>{}</title>", attr(title));
+    let _ = writeln!(out, "    <dateCreated>{date}</dateCreated>");
+    let _ = writeln!(out, "    <dateModified>{date}</dateModified>");
+    let _ = writeln!(out, "    <docs>{DOCS}</docs>");
+    out.push_str("  </head>\n  <body>\n");
+    out.push_str(outlines);
     out.push_str("  </body>\n</opml>\n");
     out.into_bytes()
 }

@@ -218,7 +218,7 @@ fn opml_has_one_outline_per_feed() {
     let listing = site.listing();
     assert_eq!(list.len(), listing.len());
     assert_eq!(list.len(), 6);
-    for (o, f) in list.iter().zip(&listing) {
+    for (o, f) in list.iter().zip(listing) {
         assert_eq!(o["type"], "rss");
         assert_eq!(o["text"], f.name);
         assert_eq!(o["title"], f.name);

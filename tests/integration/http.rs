@@ -103,8 +103,12 @@ fn snapshot(with_index: bool) -> Snapshot {
         articles.insert(a.path.clone(), a);
     }
     articles.insert(format!("{CHINESE}/文章.md"), article(&format!("{CHINESE}/文章.md"), "中文"));
-    let mut snapshot =
-        Snapshot { feeds: feeds.into(), listing: listing(), articles, ..Snapshot::default() };
+    let mut snapshot = Snapshot {
+        feeds: feeds.into(),
+        listing: listing().into_iter().map(Arc::new).collect(),
+        articles,
+        ..Snapshot::default()
+    };
     snapshot.index_page = with_index.then(|| {
         pages::IndexPage::rendered(Encoded::new(
             pages::index_page(&snapshot, "Herald test", "http://feeds.example").into_bytes(),
