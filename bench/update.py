@@ -277,6 +277,10 @@ def herald():
               f" (writing took {(t0-t_start)*1000:.0f} ms; {len(watched)} feeds polled, one pass {pass_ms:.1f} ms;"
               f" {shown} new titles shown, {sum(want.values())} expected at least)")
     if "memory" in SECTIONS:
+        # Both readings 2 s after the last change was served, like the one after start:
+        # jemalloc hands freed pages back within about a second (src/main.rs), so a reading
+        # taken right after the update section would count memory already freed.
+        time.sleep(2)
         rss, hwm = memory()
         record("memory", "rss_before_edits_mib", "herald", 0, rss)
         record("memory", "hwm_before_edits_mib", "herald", 0, hwm)
