@@ -53,13 +53,16 @@ struct CheckOptions {
     json: bool,
 }
 
-/// jemalloc, not glibc malloc. An edit frees and allocates multi-MB documents on several
-/// threads; glibc gave each thread its own arena and shrank it on every such free
-/// (`madvise`, then TLB shootdowns on every core): perf of `herald serve` on 100,000
-/// articles put a quarter of the rebuild thread's time there. With jemalloc (bench/ab.sh,
-/// interleaved, 2026-11-30): edit p50 13.7-14.8 -> 10.7-11.6 ms there and 12.2-12.9 ->
-/// 9.2-10.3 ms on 5,804 articles; `herald build` of 24,203 in 0.89x the time; resident
-/// memory within 5% at 100,000 articles, 60 instead of 55 MiB at 5,804.
+/// jemalloc, not glibc malloc. An edit frees multi-MB documents and the pieces they were
+/// assembled from, on the rebuild thread and rayon's. glibc kept those pages, scattered
+/// between live allocations, until `malloc_trim` after each publish handed them back
+/// (without it RSS grew over edits): perf of `herald serve` on 100,000 articles put a
+/// quarter of the rebuild thread's time in that trim, its `madvise` and the TLB shootdowns
+/// on every core. jemalloc returns freed pages on a background thread instead (below).
+/// Against glibc with the trim (bench/ab.sh, interleaved, 2026-11-30): edit p50
+/// 13.7-14.8 -> 10.7-11.6 ms at 100,000 articles and 12.2-12.9 -> 9.2-10.3 ms at 5,804;
+/// `herald build` of 24,203 in 0.89x the time; resident memory within 5% at 100,000
+/// articles, 60 instead of 55 MiB at 5,804 (and no growth over edits).
 #[cfg(unix)]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

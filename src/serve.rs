@@ -97,24 +97,6 @@ pub fn run_watched(source: ConfigSource) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Hand the heap pages freed by a rebuild back to the system. A rebuild allocates each
-/// changed item's rendering and the pieces of every document it assembles, from as many
-/// arenas as rayon has threads, and frees them once the documents are built: glibc keeps
-/// those pages, scattered between live allocations where it cannot trim them by itself.
-/// On txt-head that was 12 MiB of the 82 MiB after start (gdb `call malloc_trim(0)`: 70).
-/// Called once the feeds are published, so it delays no response.
-///
-/// (Not `mallopt(M_MMAP_THRESHOLD, 1 MiB)`, tried for the same growth: it made every response
-/// buffer of a large feed its own mapping too — a gzip `all.rss` of txt-head is 1 MB — and
-/// halved the gzip requests/s; this trim alone keeps RSS within 2 MiB over 300 edits.)
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Build, publish, start watching and serving; return once the server accepts connections.
 /// The configuration is fixed: see [`start_watched`] for one that follows its file.
 pub fn start(cfg: Arc<Config>) -> anyhow::Result<Running> {
@@ -164,7 +146,6 @@ fn start_inner(
 ) -> anyhow::Result<Running> {
     let started = Instant::now();
     let site = Site::build(cfg.clone())?;
-    release_free_memory();
     let index_cache = Arc::default();
     let first = snapshot_cached(&site, &index_cache);
     let pinger = Pinger::start(&cfg.websub.hubs, &cfg.site.base_url, options.websub_retry)
@@ -423,7 +404,6 @@ impl Rebuilder {
                 true
             }
         };
-        release_free_memory();
     }
 
     /// The config file changed: re-read it and, when it is valid and differs, rebuild the site
