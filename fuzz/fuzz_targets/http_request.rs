@@ -123,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
                 if let Some(doc) = fx.snapshot.feeds.get(name.as_ref()) {
                     let encoding =
                         headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap());
-                    assert_eq!(decode_body(encoding, &body), doc.identity.bytes.as_ref());
+                    assert_eq!(decode_body(encoding, &body), doc.identity_bytes().as_ref());
                 }
             }
         }
