@@ -274,9 +274,7 @@ impl Mirror {
         std::fs::create_dir_all(&self.dir)?;
         let docs: Vec<(&str, actix_web::web::Bytes)> = changed
             .iter()
-            .filter_map(|name| {
-                Some((name.as_str(), snapshot.feeds.get(name)?.identity().bytes.clone()))
-            })
+            .filter_map(|name| Some((name.as_str(), snapshot.feeds.get(name)?.identity_bytes())))
             .collect();
         let files: Vec<(&str, &[u8])> =
             docs.iter().map(|(name, bytes)| (*name, &bytes[..])).collect();

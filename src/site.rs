@@ -834,19 +834,7 @@ impl Site {
             self.pack_behind(slug, category.as_deref());
         }
         self.forget_dropped_items(homes);
-        let touched_feeds = planned
-            .into_iter()
-            .map(|(slug, category)| match category {
-                None => (slug, Listed::All),
-                Some(name) => (slug, Listed::Category(name)),
-            })
-            .chain(
-                customs
-                    .into_iter()
-                    .map(|i| (self.cfg.feeds.custom[i].slug.clone(), Listed::Custom(i))),
-            );
-        let touched_feeds: Vec<(String, Listed)> = touched_feeds.collect();
-        self.relist(relist_all, &touched_feeds);
+        self.relist(relist_all, planned, customs);
         self.publish_opml(&mut report);
         report.changed_files.sort();
         report.removed_files.sort();
@@ -1481,30 +1469,36 @@ impl Site {
         })
     }
 
-    /// Bring the listing up to date after a rebuild: whole when `whole` (the feeds may have
-    /// changed) or when a feed it `touched` is not where the listing has it, else only the
-    /// entries of the feeds it touched (nothing else of a listing can change).
-    fn relist(&mut self, whole: bool, touched: &[(String, Listed)]) {
-        if !whole && !self.listing.is_empty() {
-            let mut in_place = true;
-            for (slug, listed) in touched {
-                match (self.listing_at.get(slug), self.listing_entry(slug, listed)) {
-                    (Some(&i), Some(entry)) => self.listing[i] = Arc::new(entry),
-                    (None, None) => {}
-                    _ => {
-                        in_place = false;
-                        break;
-                    }
-                }
-            }
-            if in_place {
-                return;
+    /// Bring the listing up to date after a rebuild that planned the lists `planned` (slug,
+    /// category; `None`: all) and looked at the custom feeds `customs`: only their entries
+    /// change (nothing else of a listing can), unless `whole` (the feeds may have changed).
+    fn relist(&mut self, whole: bool, planned: Vec<(String, Option<String>)>, customs: Vec<usize>) {
+        let lists = planned.into_iter().map(|(slug, category)| match category {
+            None => (slug, Listed::All),
+            Some(name) => (slug, Listed::Category(name)),
+        });
+        let custom =
+            customs.into_iter().map(|i| (self.cfg.feeds.custom[i].slug.clone(), Listed::Custom(i)));
+        let touched: Vec<(String, Listed)> = lists.chain(custom).collect();
+        if whole || self.listing.is_empty() || !self.relist_in_place(&touched) {
+            self.listing = self.fresh_listing();
+            self.listing_at =
+                self.listing.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
+            self.listing_version += 1;
+        }
+    }
+
+    /// Replace the entries of the feeds `touched` where the listing has them. False when one
+    /// is not listed yet or no longer (then the listing must be built whole).
+    fn relist_in_place(&mut self, touched: &[(String, Listed)]) -> bool {
+        for (slug, listed) in touched {
+            match (self.listing_at.get(slug), self.listing_entry(slug, listed)) {
+                (Some(&i), Some(entry)) => self.listing[i] = Arc::new(entry),
+                (None, None) => {}
+                _ => return false,
             }
         }
-        self.listing = self.fresh_listing();
-        self.listing_at =
-            self.listing.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
-        self.listing_version += 1;
+        true
     }
 
     /// Assign the categories' slugs again when a category came or went since they were last
