@@ -94,33 +94,26 @@ impl Layout {
 /// A rendered job: its documents, its live feed's state, and its live feed's items.
 type Rendered = (Vec<(String, Encoded)>, Option<FeedState>, Vec<LiveItem>);
 
-/// An item of a rendered live feed: what it was rendered from, and where it stands in the
-/// RSS, Atom and JSON Feed documents, so the item cache can point into them.
+/// An item of a rendered live feed, as the item cache will know it.
 struct LiveItem {
-    article: Arc<Article>,
-    id: String,
-    link: String,
-    author: String,
-    content: bool,
-    at: [std::ops::Range<usize>; 3],
+    item: CachedItem,
     /// Rendered now rather than taken from the cache.
     fresh: bool,
 }
 
-/// A live-feed item rendered in every format, with what it was rendered from: it is reused
-/// while the article (the same `Arc`: a reparse makes a new one), its id, link and author are.
-/// Its bytes are views into the served documents of the live feed `home`, so the cache holds
-/// no copy of its own: an entry whose `home` was rendered again without it is dropped (it
-/// would keep the old documents alive).
+/// A live-feed item as its feed's served documents hold it, with what it was rendered from:
+/// reused while the article (the same `Arc`: a reparse makes a new one), its id, link and
+/// author are. It holds no bytes, only where the item stands in each of the feed's RSS, Atom
+/// and JSON Feed documents: those are held compressed at rest ([`Site::adopt_packed`]), and
+/// an edit that reuses items of a packed feed inflates its three documents once.
 struct CachedItem {
     article: Arc<Article>,
     id: String,
     link: String,
     author: String,
-    fragments: render::ItemFragments,
-    home: String,
-    /// The `render_dirty` pass that last pointed it into `home`.
-    pass: u64,
+    /// The RSS item uses `content:encoded` (see [`render::ItemFragments::content`]).
+    content: bool,
+    at: [std::ops::Range<usize>; 3],
 }
 
 impl CachedItem {
@@ -129,6 +122,22 @@ impl CachedItem {
             && self.id == id
             && self.link == link
             && self.author == author
+    }
+
+    /// The item's bytes in `docs`, its feed's documents (RSS, Atom, JSON) as served;
+    /// `None` if they do not reach that far (they always do: the cache is replaced with the
+    /// documents).
+    fn cut(&self, docs: &[actix_web::web::Bytes; 3]) -> Option<render::ItemFragments> {
+        let piece = |i: usize| {
+            let at = &self.at[i];
+            (at.start <= at.end && at.end <= docs[i].len()).then(|| docs[i].slice(at.clone()))
+        };
+        Some(render::ItemFragments {
+            rss: piece(0)?,
+            atom: piece(1)?,
+            json: piece(2)?,
+            content: self.content,
+        })
     }
 }
 
@@ -380,17 +389,12 @@ pub struct Site {
     stamps: HashMap<String, Stamp>,
     reports: BTreeMap<String, FileReport>,
     report_totals: ReportTotals,
-    /// Live-feed items as rendered, by article path: an edit re-renders only the items it
-    /// changed and assembles the live feeds from these (a txt-head transcript feed is ~7 MB a
-    /// format; rendering it whole was most of an edit). They replace a cache of body HTML:
-    /// a cached item needs no body.
-    item_cache: rustc_hash::FxHashMap<String, CachedItem>,
-    /// The paths of the items each live feed (by slug) was last rendered with, so the items it
-    /// dropped leave the cache without a sweep over every cached item (at 100,000 articles the
-    /// sweep was a third of an edit's `render_dirty`, perf).
-    home_items: rustc_hash::FxHashMap<String, Vec<String>>,
-    /// Counts `render_dirty` passes, for [`CachedItem::pass`].
-    render_pass: u64,
+    /// The items of each live feed (by slug, then article path) as its documents hold them:
+    /// an edit re-renders only the items it changed and assembles the live feeds from the
+    /// others (a txt-head transcript feed is ~7 MB a format; rendering it whole was most of
+    /// an edit). Replaced whole each time the feed is rendered, so items it no longer shows
+    /// leave with it. They replace a cache of body HTML: a cached item needs no body.
+    item_cache: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, CachedItem>>,
     /// Category name → slug, shared with the stable-URL tracker: replaced only when the
     /// slugs change, so the tracker knows an unchanged map by its pointer.
     slugs: Arc<HashMap<String, String>>,
@@ -464,8 +468,6 @@ impl Site {
             reports: BTreeMap::new(),
             report_totals: ReportTotals::default(),
             item_cache: Default::default(),
-            home_items: Default::default(),
-            render_pass: 0,
             slugs: Arc::default(),
             slugs_for: None,
             listing: Vec::new(),
@@ -687,7 +689,6 @@ impl Site {
         if let Some(old) = self.reports.remove(path) {
             self.report_totals.sub(&old);
         }
-        self.item_cache.remove(path);
         self.article_prints.remove(path);
         self.generations.remove(path);
         self.index.remove(path);
@@ -719,7 +720,6 @@ impl Site {
         }
         for (file, parsed) in parsed {
             self.stamps.insert(file.rel.clone(), Stamp::from(&file));
-            self.item_cache.remove(&file.rel);
             self.generation += 1;
             self.generations.insert(file.rel.clone(), self.generation);
             let report = match parsed {
@@ -813,17 +813,13 @@ impl Site {
             jobs.par_iter().map(|job| self.render_job(job, &bodies)).collect();
         tracing::debug!(took = ?started.elapsed(), "rendered documents");
         report.feeds_rendered = rendered.len();
-        self.render_pass += 1;
-        let mut homes: Vec<(String, Vec<String>)> = Vec::new();
         for (job, (docs, state, items)) in jobs.iter().zip(rendered) {
             for (file, doc) in docs {
                 self.put(file, doc, &mut report);
             }
             if matches!(job.kind, DocKind::Live { .. }) {
                 report.items_rendered += items.iter().filter(|i| i.fresh).count();
-                let paths = items.iter().map(|i| i.article.path.clone()).collect();
                 self.cache_items(&job.slug, items);
-                homes.push((job.slug.clone(), paths));
             }
             if let Some(state) = state {
                 self.feed_states.insert(job.slug.clone(), state);
@@ -833,7 +829,6 @@ impl Site {
         for (slug, category) in &planned {
             self.pack_behind(slug, category.as_deref());
         }
-        self.forget_dropped_items(homes);
         self.relist(relist_all, planned, customs);
         self.publish_opml(&mut report);
         report.changed_files.sort();
@@ -841,47 +836,11 @@ impl Site {
         report
     }
 
-    /// After the live feeds `homes` (slug, item paths) were rendered: drop the cached items
-    /// they no longer show and no other feed took over in this pass (they would keep the old
-    /// documents alive).
-    fn forget_dropped_items(&mut self, homes: Vec<(String, Vec<String>)>) {
-        let pass = self.render_pass;
-        for (home, paths) in homes {
-            for path in self.home_items.insert(home.clone(), paths).unwrap_or_default() {
-                if self.item_cache.get(&path).is_some_and(|c| c.pass != pass && c.home == home) {
-                    self.item_cache.remove(&path);
-                }
-            }
-        }
-    }
-
-    /// Point the item cache at the items of the live feed `slug` as served now (the documents
-    /// just rendered, or the ones they equal, which then stay).
+    /// Remember the items of the live feed `slug` as its documents now hold them (the ones
+    /// just rendered, or the equal ones that stay served: the same bytes either way).
     fn cache_items(&mut self, slug: &str, items: Vec<LiveItem>) {
-        let served =
-            |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).map(|d| d.identity_bytes());
-        let (Some(rss), Some(atom), Some(json)) = (served("rss"), served("atom"), served("json"))
-        else {
-            return;
-        };
-        for item in items {
-            let [r, a, j] = item.at;
-            let cached = CachedItem {
-                fragments: render::ItemFragments {
-                    rss: rss.slice(r),
-                    atom: atom.slice(a),
-                    json: json.slice(j),
-                    content: item.content,
-                },
-                home: slug.to_string(),
-                pass: self.render_pass,
-                article: item.article,
-                id: item.id,
-                link: item.link,
-                author: item.author,
-            };
-            self.item_cache.insert(cached.article.path.clone(), cached);
-        }
+        let items = items.into_iter().map(|i| (i.item.article.path.clone(), i.item)).collect();
+        self.item_cache.insert(slug.to_string(), items);
     }
 
     /// The layout of the list `category` (`None`: all articles) as the index has it now.
@@ -939,8 +898,7 @@ impl Site {
         let pages = self.served_pages.remove(slug).unwrap_or(0);
         self.drop_pages(slug, 1..=pages, report);
         self.feed_states.remove(slug);
-        self.item_cache.retain(|_, c| c.home != slug);
-        self.home_items.remove(slug);
+        self.item_cache.remove(slug);
     }
 
     fn drop_pages(
@@ -1145,8 +1103,9 @@ impl Site {
     fn bodies_for(&self, jobs: &[Job]) -> HashMap<String, Arc<str>> {
         let mut wanted: BTreeMap<&str, &Arc<Article>> = BTreeMap::new();
         for job in jobs.iter().filter(|job| matches!(job.kind, DocKind::Live { .. })) {
+            let cache = self.item_cache.get(&job.slug);
             for article in &job.articles {
-                let cached = self.item_cache.get(&article.path);
+                let cached = cache.and_then(|c| c.get(&article.path));
                 if !cached.is_some_and(|c| Arc::ptr_eq(&c.article, article)) {
                     wanted.insert(&article.path, article);
                 }
@@ -1215,7 +1174,8 @@ impl Site {
                     updated,
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
-                let (fragments, fresh) = self.live_items(&meta, &job.articles, &items, bodies);
+                let (fragments, fresh) =
+                    self.live_items(&meta, &job.slug, &job.articles, &items, bodies);
                 let [(rss, rss_at), (atom, atom_at), (json, json_at)] =
                     render::assemble_live(&meta, &fragments);
                 let live_items = job
@@ -1225,12 +1185,14 @@ impl Site {
                     .zip(fragments.iter().zip(fresh))
                     .zip(rss_at.into_iter().zip(atom_at).zip(json_at))
                     .map(|(((article, it), (f, fresh)), ((r, a), j))| LiveItem {
-                        article: Arc::clone(article),
-                        id: it.id.to_string(),
-                        link: it.link.to_string(),
-                        author: render::author(&meta, article).to_string(),
-                        content: f.content,
-                        at: [r, a, j],
+                        item: CachedItem {
+                            article: Arc::clone(article),
+                            id: it.id.to_string(),
+                            link: it.link.to_string(),
+                            author: render::author(&meta, article).to_string(),
+                            content: f.content,
+                            at: [r, a, j],
+                        },
                         fresh,
                     })
                     .collect();
@@ -1299,24 +1261,31 @@ impl Site {
         }
     }
 
-    /// The rendered items of a live feed, each with whether it was rendered now: from the
-    /// item cache when they still fit, else rendered. `items` are `articles` with ids, links
-    /// and the bodies [`Site::bodies_for`] found.
+    /// The rendered items of the live feed `slug`, each with whether it was rendered now:
+    /// cut from its served documents when the item cache says they still fit, else rendered.
+    /// `items` are `articles` with ids, links and the bodies [`Site::bodies_for`] found.
     fn live_items(
         &self,
         meta: &FeedMeta,
+        slug: &str,
         articles: &[Arc<Article>],
         items: &[FeedItem<'_>],
         bodies: &HashMap<String, Arc<str>>,
     ) -> (Vec<render::ItemFragments>, Vec<bool>) {
+        let cache = self.item_cache.get(slug);
+        // Inflated (when packed) on the first item that fits, once for all of them.
+        let served = std::cell::OnceCell::new();
         articles
             .iter()
             .zip(items)
             .map(|(article, it)| {
                 let author = render::author(meta, article);
-                let cached = self.item_cache.get(&article.path);
+                let cached = cache.and_then(|c| c.get(&article.path));
                 if let Some(c) = cached.filter(|c| c.fits(article, it.id, it.link, author)) {
-                    return (c.fragments.clone(), false);
+                    let docs = served.get_or_init(|| self.live_documents(slug));
+                    if let Some(fragments) = docs.as_ref().and_then(|d| c.cut(d)) {
+                        return (fragments, false);
+                    }
                 }
                 // The article is cached but its id, link or author moved: no body was read.
                 let body;
@@ -1329,6 +1298,12 @@ impl Site {
                 (render::ItemFragments::render(meta, &it), true)
             })
             .unzip()
+    }
+
+    /// The identity bytes of the live feed `slug`'s served RSS, Atom and JSON documents.
+    fn live_documents(&self, slug: &str) -> Option<[actix_web::web::Bytes; 3]> {
+        let served = |ext: &str| Some(self.feeds.get(&format!("{slug}.{ext}"))?.identity_bytes());
+        Some([served("rss")?, served("atom")?, served("json")?])
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
@@ -1580,22 +1555,25 @@ mod tests {
         Arc::new(raw.validate(&overrides, root).unwrap())
     }
 
-    /// Each cached item's RSS bytes, checking they are a view into its home's served
-    /// document (the cache holds no copy of its own).
-    fn cached(site: &Site) -> BTreeMap<String, Vec<u8>> {
+    /// Each cached item's RSS bytes by (feed, path), cut from its feed's served documents,
+    /// checking that the cache points at whole items there in every format.
+    fn cached(site: &Site) -> BTreeMap<(String, String), Vec<u8>> {
         let mut out = BTreeMap::new();
-        for (path, c) in &site.item_cache {
-            for (ext, part) in [
-                ("rss", &c.fragments.rss),
-                ("atom", &c.fragments.atom),
-                ("json", &c.fragments.json),
-            ] {
-                let doc = site.feeds()[&format!("{}.{ext}", c.home)].identity().bytes.clone();
-                let range = doc.as_ptr_range();
-                let inside = range.start <= part.as_ptr() && part.as_ptr_range().end <= range.end;
-                assert!(inside, "{path}: its {ext} item is not in the served {}.{ext}", c.home);
+        for (slug, items) in &site.item_cache {
+            let docs = site.live_documents(slug).expect("a cached feed is served");
+            for (path, c) in items {
+                let f = c.cut(&docs).expect("the cache fits the served documents");
+                for (part, open, close) in [
+                    (&f.rss, "<item>", "</item>"),
+                    (&f.atom, "<entry>", "</entry>"),
+                    (&f.json, "{", "}"),
+                ] {
+                    let text = std::str::from_utf8(part).unwrap().trim();
+                    let whole = text.starts_with(open) && text.ends_with(close);
+                    assert!(whole, "{slug}: {path}: not an item: {text}");
+                }
+                out.insert((slug.clone(), path.clone()), f.rss.to_vec());
             }
-            out.insert(path.clone(), c.fragments.rss.to_vec());
         }
         out
     }
@@ -1614,8 +1592,8 @@ mod tests {
         let cfg = config(dir.path(), out.path());
         let mut site = Site::build(Arc::clone(&cfg)).unwrap();
         let before = cached(&site);
-        assert_eq!(before.len(), 3, "{:?}", before.keys());
         let live_feeds = site.feeds().keys().filter(|f| f.ends_with(".json")).count();
+        assert_eq!(before.len(), 3 * live_feeds, "{:?}", before.keys());
 
         write("a1.md", "## Title 1, edited\n\nBody 1, edited.\n");
         let paths = [dir.path().join("notes/a1.md")].into_iter().collect();
@@ -1625,18 +1603,19 @@ mod tests {
 
         let after = cached(&site);
         assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
-        for (path, old) in &before {
-            let edited = path == "notes/a1.md";
-            assert_eq!(old == &after[path], !edited, "{path}");
+        for (key, old) in &before {
+            let edited = key.1 == "notes/a1.md";
+            assert_eq!(old == &after[key], !edited, "{key:?}");
         }
-        let edited = String::from_utf8(after["notes/a1.md"].clone()).unwrap();
+        let edited = String::from_utf8(after[&("all".into(), "notes/a1.md".into())].clone());
+        let edited = edited.unwrap();
         assert!(edited.contains("Body 1, edited.") && edited.contains("Title 1, edited"));
         let cold = Site::build(cfg).unwrap();
         assert_eq!(site.feeds(), cold.feeds(), "incremental and cold builds serve the same bytes");
     }
 
-    /// Items that newer articles push out of the live feeds leave the cache (they would keep
-    /// the old documents alive); the ones still shown stay, as views into the new documents.
+    /// Items that newer articles push out of a live feed leave its cache; the ones still
+    /// shown stay, pointing into the new documents.
     #[test]
     fn items_pushed_out_of_the_live_feeds_leave_the_cache() {
         let dir = tempfile::tempdir().unwrap();
@@ -1670,8 +1649,11 @@ mod tests {
                 .into_iter()
                 .map(|a| a.path.clone())
                 .collect();
-            let cached: BTreeSet<String> = cached(&site).into_keys().collect();
-            assert_eq!(cached, live, "after note {i}");
+            for slug in ["all", "notes"] {
+                let cached: BTreeSet<String> =
+                    cached(&site).into_keys().filter(|k| k.0 == slug).map(|k| k.1).collect();
+                assert_eq!(cached, live, "{slug}, after note {i}");
+            }
         }
     }
 
