@@ -112,7 +112,7 @@ pub(crate) fn for_browsers(
     doc: &Encoded,
     mut res: HttpResponse,
 ) -> HttpResponse {
-    if !crate::render::stylesheet::has_stylesheet(&doc.identity().bytes) {
+    if !doc.has_stylesheet() {
         return res;
     }
     res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Accept"));

@@ -83,6 +83,9 @@ pub struct Encoded {
     pub content_type: &'static str,
     held: Held,
     br: OnceLock<Representation>,
+    /// The document carries an `<?xml-stylesheet?>` near its start (known without inflating
+    /// a packed one; see `http::browse::for_browsers`).
+    styled: bool,
     /// `Last-Modified`: the feed's updated time (whole seconds).
     pub last_modified: DateTime<Utc>,
     /// The same as an HTTP-date header value, formatted once per render, not per request.
@@ -161,8 +164,9 @@ fn brotli_with(body: &[u8], quality: u32, lgwin: u32) -> Vec<u8> {
 impl Encoded {
     /// Hash `body` for its strong ETag; gzip and brotli follow on first use.
     pub fn new(body: Vec<u8>, content_type: &'static str, last_modified: DateTime<Utc>) -> Self {
+        let styled = crate::render::stylesheet::has_stylesheet(&body);
         let held = Held::Whole { identity: Representation::new(body, ""), gzip: OnceLock::new() };
-        Encoded::with_held(held, content_type, last_modified)
+        Encoded::with_held(held, styled, content_type, last_modified)
     }
 
     /// A document held as its gzip bytes only, for complete archive pages: a page of
@@ -175,18 +179,25 @@ impl Encoded {
     /// bytes and tag are the ones a whole document gives): ~25 ms of CPU per MB of pages here
     /// (73 MB of pages on gnews-2021: 1.1 s; gzip -1 would take half and hold 13% more).
     pub fn packed(body: Vec<u8>, content_type: &'static str, last_modified: DateTime<Utc>) -> Self {
+        let styled = crate::render::stylesheet::has_stylesheet(&body);
         let held = Held::Packed {
             identity_etag: etag(&body, ""),
             gzip: Representation::new(gzip(&body), "-gz"),
         };
-        Encoded::with_held(held, content_type, last_modified)
+        Encoded::with_held(held, styled, content_type, last_modified)
     }
 
-    fn with_held(held: Held, content_type: &'static str, last_modified: DateTime<Utc>) -> Self {
+    fn with_held(
+        held: Held,
+        styled: bool,
+        content_type: &'static str,
+        last_modified: DateTime<Utc>,
+    ) -> Self {
         Encoded {
             content_type,
             held,
             br: OnceLock::new(),
+            styled,
             last_modified: last_modified.trunc_subsecs(0),
             last_modified_header: http_date(last_modified),
             immutable: false,
@@ -244,6 +255,11 @@ impl Encoded {
             Held::Whole { identity, .. } => &identity.etag,
             Held::Packed { identity_etag, .. } => identity_etag,
         }
+    }
+
+    /// Whether the document carries an `<?xml-stylesheet?>` processing instruction.
+    pub fn has_stylesheet(&self) -> bool {
+        self.styled
     }
 
     /// Whether the document is held as gzip bytes only (see [`Encoded::packed`]).
@@ -625,6 +641,17 @@ mod tests {
         assert_eq!(p.gzip(), packed(&body).gzip());
         assert_eq!(p.br(), whole.br());
         assert_eq!(*p.identity(), *whole.identity());
+    }
+
+    /// Known without inflating: `for_browsers` asks on every feed request.
+    #[test]
+    fn a_stylesheet_is_known_whole_and_packed() {
+        let styled = crate::render::stylesheet::insert(sample_feed(), "/feeds/rss.xsl");
+        for (body, expected) in [(styled, true), (sample_feed(), false)] {
+            assert_eq!(encoded(&body).has_stylesheet(), expected);
+            assert_eq!(packed(&body).has_stylesheet(), expected);
+            assert_eq!(encoded(&body).to_packed().has_stylesheet(), expected);
+        }
     }
 
     #[test]
