@@ -385,6 +385,8 @@ pub struct Content {
     pub feeds: usize,
     /// Documents served under `/feeds/` (every format, archive pages, the OPML list).
     pub feed_documents: usize,
+    /// Those held uncompressed: rendered since the feeds were last quiet.
+    pub whole_documents: usize,
 }
 
 impl Content {
@@ -398,6 +400,7 @@ impl Content {
             skipped,
             feeds: snapshot.listing.len(),
             feed_documents: snapshot.feeds.len(),
+            whole_documents: site.whole_count(),
         }
     }
 }
@@ -418,6 +421,7 @@ pub struct Metrics {
     skipped: Gauge,
     feeds: Gauge,
     feed_documents: Gauge,
+    whole_documents: Gauge,
     last_success: Gauge<f64, AtomicU64>,
 }
 
@@ -491,6 +495,12 @@ impl Metrics {
             "feed_documents",
             "Documents under /feeds/: every format of every feed, archive pages, the OPML list",
         );
+        let whole_documents = gauge(
+            &mut registry,
+            "feed_documents_uncompressed",
+            "Feed documents held uncompressed in memory: rendered since the feeds were last quiet \
+             for 2 s, after which they are held gzip-compressed only",
+        );
         let last_success = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "last_rebuild_success_timestamp_seconds",
@@ -515,6 +525,7 @@ impl Metrics {
             skipped,
             feeds,
             feed_documents,
+            whole_documents,
             last_success,
         }
     }
@@ -556,6 +567,7 @@ impl Metrics {
         set(&self.skipped, content.skipped);
         set(&self.feeds, content.feeds);
         set(&self.feed_documents, content.feed_documents);
+        self.held_whole(content.whole_documents);
         self.rebuild_seconds.observe(took.as_secs_f64());
         if let Some(at) = changed_at {
             self.change_to_current.observe(at.elapsed().as_secs_f64());
@@ -563,6 +575,11 @@ impl Metrics {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
         self.last_success.set(now.as_secs_f64());
         self.rebuilds[0].inc();
+    }
+
+    /// `n` feed documents are held uncompressed (the others were packed once quiet).
+    pub fn held_whole(&self, n: usize) {
+        self.whole_documents.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// An edit of the config file was applied (`true`) or rejected.

@@ -5,7 +5,8 @@ use crate::http::{self, AppState};
 use crate::metrics::{Metrics, Outcome};
 use crate::publish::{Mirror, Snapshot};
 use crate::reload::{self, ConfigSource, ConfigWatcher, ReloadStats};
-use crate::site::{RebuildReport, Site};
+use crate::render::encode::Encoded;
+use crate::site::{Packed, RebuildReport, Site};
 use crate::watch::{ChangeSet, Watcher};
 use crate::websub::{self, Pinger};
 use anyhow::Context;
@@ -77,10 +78,105 @@ impl Drop for StopOnDrop {
 }
 
 /// What [`start_with`] can be told beyond the configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// How WebSub publish pings are retried (tests shorten the waits).
     pub websub_retry: websub::Retry,
+    /// How long no document may have been rendered before the ones held whole are packed
+    /// (tests shorten it).
+    pub pack_after: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { websub_retry: websub::Retry::default(), pack_after: PACK_QUIET }
+    }
+}
+
+/// Documents are packed once no rebuild rendered any for this long: an edit of the same
+/// feed meanwhile would render them again, and the packing with them.
+const PACK_QUIET: Duration = Duration::from_secs(2);
+/// Documents packed per [`Event::Packed`]: memory comes down as the packer goes (a live feed
+/// of gen-100k is ~0.3–1.2 MB a format), and a newer list is noticed between batches.
+const PACK_BATCH: usize = 4;
+
+/// Packs the documents the site holds whole ([`Site::whole_documents`]) off the rebuild
+/// thread, once the feeds are quiet: gzip -9 at ~25 ms per MB is too slow for an edit's
+/// path, and packing every live feed at start is seconds of CPU at 100,000 articles. A
+/// rebuild that renders documents meanwhile sends a newer list, which replaces the old one.
+struct Packer {
+    lists: Sender<Vec<(String, Arc<Encoded>)>>,
+}
+
+impl Packer {
+    fn start(quiet: Duration, events: Sender<Event>) -> std::io::Result<Packer> {
+        let (lists, rx) = mpsc::channel();
+        std::thread::Builder::new().name("herald-pack".into()).spawn(move || {
+            lower_priority();
+            pack_loop(&rx, quiet, &events);
+        })?;
+        Ok(Packer { lists })
+    }
+
+    /// Hand over what `site` holds whole, when it put a document whole since last time.
+    fn offer(&self, site: &mut Site) {
+        if site.take_new_whole() {
+            let _ = self.lists.send(site.whole_documents());
+        }
+    }
+}
+
+/// Pack each list once no newer one came for `quiet`, sending the packed forms back in
+/// batches, until the rebuild thread is gone.
+fn pack_loop(
+    lists: &Receiver<Vec<(String, Arc<Encoded>)>>,
+    quiet: Duration,
+    events: &Sender<Event>,
+) {
+    let mut next = lists.recv().ok();
+    while let Some(mut list) = next.take() {
+        loop {
+            match lists.recv_timeout(quiet) {
+                Ok(newer) => list = newer,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let mut docs = list.into_iter();
+        loop {
+            let batch: Vec<_> = docs.by_ref().take(PACK_BATCH).collect();
+            if batch.is_empty() || events.send(Event::Packed(crate::site::pack(batch))).is_err() {
+                break;
+            }
+            if let Ok(newer) = lists.try_recv() {
+                next = Some(newer);
+                break;
+            }
+        }
+        if next.is_none() {
+            next = lists.recv().ok();
+        }
+    }
+}
+
+/// Packing is background work: on Linux the packer's nice value is raised (`setpriority` on
+/// a thread id applies to that thread alone), so it takes only CPU that serving and
+/// rebuilding leave.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread; nothing is borrowed.
+        let done = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10)
+        };
+        if done != 0 {
+            tracing::debug!(
+                "cannot lower the packer's priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// `herald serve`: start and wait.
@@ -188,8 +284,13 @@ fn start_inner(
         index_cache,
     };
     let reloads = Arc::new(ReloadStats::default());
+    let mut site = site;
+    let packer = Packer::start(options.pack_after, events_tx.clone())
+        .context("cannot start the packing thread")?;
+    packer.offer(&mut site);
     let rebuilder = Rebuilder {
         site,
+        packer,
         reloads: reloads.clone(),
         cfg: cfg.clone(),
         publisher,
@@ -243,6 +344,8 @@ enum Event {
     ConfigChanged,
     /// `Running` is gone.
     Stop,
+    /// Documents the packer packed.
+    Packed(Vec<Packed>),
 }
 
 /// Watch `cfg.content.root`, forwarding its change sets as [`Event::Content`] of `generation`.
@@ -268,6 +371,7 @@ const GIT_POLL: Duration = Duration::from_secs(2);
 /// The rebuild thread's state: the site (it is its only writer) and what it was built from.
 struct Rebuilder {
     site: Site,
+    packer: Packer,
     /// The running configuration (start-only keys as at start).
     cfg: Arc<Config>,
     publisher: Publisher,
@@ -297,6 +401,11 @@ fn rebuild_loop(mut r: Rebuilder, events: Receiver<Event>) {
             Ok(Event::Content { .. }) => continue,
             Ok(Event::ConfigChanged) => {
                 r.reload();
+                r.packer.offer(&mut r.site);
+                continue;
+            }
+            Ok(Event::Packed(packed)) => {
+                r.adopt(packed);
                 continue;
             }
             Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -307,6 +416,8 @@ fn rebuild_loop(mut r: Rebuilder, events: Receiver<Event>) {
         if next.config_changed {
             r.reload();
         }
+        r.adopt(next.packed);
+        r.packer.offer(&mut r.site);
         if next.stop {
             return;
         }
@@ -321,6 +432,9 @@ struct Pending {
     config_changed: bool,
     /// `Running` went away meanwhile: stop after the rebuild.
     stop: bool,
+    /// Documents packed meanwhile, taken after the rebuild (those it rendered again stay
+    /// whole).
+    packed: Vec<Packed>,
 }
 
 /// `first` and every change set of the same watcher `generation` queued behind it, as one.
@@ -336,6 +450,7 @@ fn pending(mut first: ChangeSet, events: &Receiver<Event>, generation: u64) -> P
             Event::Content { .. } => {} // a replaced watcher's: stale
             Event::ConfigChanged => out.config_changed = true,
             Event::Stop => out.stop = true,
+            Event::Packed(packed) => out.packed.extend(packed),
         }
     }
     out.set = Some(first);
@@ -404,6 +519,15 @@ impl Rebuilder {
                 true
             }
         };
+    }
+
+    /// Hold packed the documents the packer packed that are still served as they were, and
+    /// serve the site so (the same bytes and tags: nothing is logged, mirrored or pinged).
+    /// A broken site is left alone: it is rebuilt from scratch on the next change.
+    fn adopt(&mut self, packed: Vec<Packed>) {
+        if !self.broken && !packed.is_empty() && self.site.adopt_packed(packed) > 0 {
+            self.publisher.republish(&self.site);
+        }
     }
 
     /// The config file changed: re-read it and, when it is valid and differs, rebuild the site
@@ -602,6 +726,12 @@ impl Drop for Publisher {
 }
 
 impl Publisher {
+    /// Serve the site as it is now when only how its documents are held changed.
+    fn republish(&mut self, site: &Site) {
+        self.current.store(Arc::new(snapshot_cached(site, &self.index_cache)));
+        self.metrics.held_whole(site.whole_count());
+    }
+
     /// A change set arrived whose first event was at `at`. The earliest change not yet served
     /// is kept: after a failed rebuild the next good one serves it.
     fn changed(&mut self, at: Option<Instant>) {
@@ -878,16 +1008,32 @@ mod queue_tests {
         tx.send(content(1, set(&[], true))).unwrap();
         let got = pending(set(&["/r/a.md", "/r/b.md"], false), &rx, 1);
         let want = set(&["/r/a.md", "/r/b.md", "/r/c.md"], true);
-        assert_eq!(got, Pending { set: Some(want), config_changed: false, stop: false });
+        let none = Vec::new();
+        assert_eq!(
+            got,
+            Pending { set: Some(want), config_changed: false, stop: false, packed: none }
+        );
         assert!(rx.try_recv().is_err(), "the queue is drained");
-        // A config change and a stop queued behind are kept for after the rebuild.
+        // A config change, packed documents and a stop queued behind are kept for after the
+        // rebuild.
+        let doc = |body: &str| {
+            crate::render::encode::Encoded::new(body.into(), "text/plain", Default::default())
+        };
+        let packed = |name: &str| Packed {
+            name: name.into(),
+            from: Arc::new(doc(name)),
+            to: doc(name).to_packed(),
+        };
         tx.send(Event::ConfigChanged).unwrap();
+        tx.send(Event::Packed(vec![packed("a.rss")])).unwrap();
         tx.send(content(1, set(&["/r/d.md"], false))).unwrap();
+        tx.send(Event::Packed(vec![packed("b.rss")])).unwrap();
         tx.send(Event::Stop).unwrap();
         drop(tx);
         let got = pending(set(&[], false), &rx, 1);
         let want = set(&["/r/d.md"], false);
-        assert_eq!(got, Pending { set: Some(want), config_changed: true, stop: true });
+        let packed = vec![packed("a.rss"), packed("b.rss")];
+        assert_eq!(got, Pending { set: Some(want), config_changed: true, stop: true, packed });
     }
 
     #[test]

@@ -135,3 +135,64 @@ fn a_burst_of_many_files_ends_with_every_feed_current() {
     });
     running.stop().unwrap();
 }
+
+/// Every served document, identity and gzip, with its tags: (name, coding) → (ETag, body).
+fn served_documents(
+    addr: std::net::SocketAddr,
+    names: &[String],
+) -> std::collections::BTreeMap<(String, bool), (String, Vec<u8>)> {
+    let mut out = std::collections::BTreeMap::new();
+    for name in names {
+        for gzip in [false, true] {
+            let extra = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
+            let path = format!("/feeds/{}", herald::site::encode_path(name));
+            let r = raw::get_with(addr, &path, extra).unwrap();
+            assert_eq!(r.status, 200, "{name}");
+            let etag = r.header("etag").expect("an ETag").to_string();
+            out.insert((name.clone(), gzip), (etag, r.body));
+        }
+    }
+    out
+}
+
+/// Once no rebuild rendered anything for `pack_after`, the documents are held gzip-compressed
+/// only. What is served does not change (bytes and tags, identity and gzip), the gauge says
+/// nothing is held whole, and an edit afterwards is served as before, then packed again.
+#[test]
+fn documents_are_packed_once_quiet_and_served_the_same() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let root = content.path();
+    let options = herald::serve::Options {
+        pack_after: Duration::from_millis(300),
+        ..herald::serve::Options::default()
+    };
+    let cfg = config_with(
+        root,
+        out.path(),
+        "[feeds]\nitems = 2\narchive_page_size = 2\n[content]\ngit_dates = false\n",
+    );
+    let running = herald::serve::start_with(cfg, options).unwrap();
+    let addr = running.addr;
+    let snapshot = running.current.load_full();
+    let mut names: Vec<String> = snapshot.feeds.keys().cloned().collect();
+    names.sort();
+    assert!(names.iter().any(|n| n.contains("/archive/")), "{names:?}");
+    let whole = |s: &herald::publish::Snapshot| s.feeds.values().filter(|d| !d.is_packed()).count();
+    assert!(whole(&snapshot) > 0, "the live feeds are rendered whole");
+    let before = served_documents(addr, &names);
+    drop(snapshot);
+
+    wait_for(|| whole(&running.current.load()) == 0);
+    assert_eq!(served_documents(addr, &names), before, "packing changes nothing served");
+    let metrics = String::from_utf8(raw::get(addr, "/metrics").body).unwrap();
+    assert!(metrics.contains("\nherald_feed_documents_uncompressed 0\n"), "{metrics}");
+
+    write(root, "posts/lanterns.md", &article("Lantern walk", "Night Market", "2025-01-10"));
+    eventually(addr, "/feeds/all.rss", "add", |_, b| b.contains("Lantern walk"));
+    wait_for(|| whole(&running.current.load()) == 0);
+    let (_, packed) = get(addr, "/feeds/all.rss");
+    assert!(packed.contains("Lantern walk"));
+    wait_for(|| std::fs::read_to_string(out.path().join("all.rss")).is_ok_and(|f| f == packed));
+    running.stop().unwrap();
+}

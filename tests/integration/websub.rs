@@ -208,6 +208,7 @@ fn fast() -> Options {
             timeout: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(1),
         },
+        ..Options::default()
     }
 }
 
