@@ -94,6 +94,25 @@ def memory():
     return get_kb("VmRSS") / 1024, get_kb("VmHWM") / 1024
 
 
+def settle(what):
+    """Wait until Herald holds no feed document uncompressed (it packs them once the feeds
+    have been quiet for 2 s; `herald_feed_documents_uncompressed`), then 2 s more: jemalloc
+    hands freed pages back within about a second (src/main.rs). A build without the gauge
+    gets the 2 s only. Returns the seconds spent waiting for the packing."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 300:
+        _, _, body = get("/metrics")
+        m = re.search(rb"^herald_feed_documents_uncompressed (\d+)", body, re.M)
+        if not m or m.group(1) == b"0":
+            break
+        time.sleep(0.5)
+    waited = time.perf_counter() - t0
+    if waited > 0.5:
+        print(f"  {what}: documents packed {waited:.1f} s later")
+    time.sleep(2)
+    return waited
+
+
 def poll_rtt(feed):
     feed.refresh()
     ts = []
@@ -137,7 +156,8 @@ def herald():
             name = html.unescape(re.search(r"<channel>\s*<title>([^<]*)</title>", body).group(1))
             feeds[f[:-4]] = (name.split(": ", 1)[-1], paths_of(body))
     slug_of = {p: s for s, (_, ps) in feeds.items() for p in ps}
-    rss, hwm = memory()  # steady state after start (run.sh waits 2 s after /healthz answers)
+    settle("start")
+    rss, hwm = memory()  # steady state after start
     record("memory", "rss_start_mib", "herald", 0, rss)
     record("memory", "hwm_start_mib", "herald", 0, hwm)
     all_feed = Feed("/feeds/all.rss")
@@ -277,10 +297,9 @@ def herald():
               f" (writing took {(t0-t_start)*1000:.0f} ms; {len(watched)} feeds polled, one pass {pass_ms:.1f} ms;"
               f" {shown} new titles shown, {sum(want.values())} expected at least)")
     if "memory" in SECTIONS:
-        # Both readings 2 s after the last change was served, like the one after start:
-        # jemalloc hands freed pages back within about a second (src/main.rs), so a reading
-        # taken right after the update section would count memory already freed.
-        time.sleep(2)
+        # Both readings at rest, like the one after start (see `settle`): a reading taken
+        # right after the update section would count memory about to be packed or freed.
+        settle("before the memory edits")
         rss, hwm = memory()
         record("memory", "rss_before_edits_mib", "herald", 0, rss)
         record("memory", "hwm_before_edits_mib", "herald", 0, hwm)
@@ -293,7 +312,7 @@ def herald():
         t0 = time.perf_counter()
         f = cat(slug_of[p])
         done = f.wait(lambda b: f"bench-m{MEM_EDITS - 1}" in b, t0)
-        time.sleep(2)
+        settle("after the memory edits")
         rss2, hwm2 = memory()
         record("memory", "rss_after_edits_mib", "herald", 0, rss2)
         record("memory", "hwm_after_edits_mib", "herald", 0, hwm2)
