@@ -1330,10 +1330,12 @@ impl Site {
             .unzip()
     }
 
-    /// The identity bytes of the live feed `slug`'s served RSS, Atom and JSON documents.
+    /// The identity bytes of the live feed `slug`'s served RSS, Atom and JSON documents,
+    /// inflated in parallel when packed (they are on an edit's path).
     fn live_documents(&self, slug: &str) -> Option<[actix_web::web::Bytes; 3]> {
-        let served = |ext: &str| Some(self.feeds.get(&format!("{slug}.{ext}"))?.identity_bytes());
-        Some([served("rss")?, served("atom")?, served("json")?])
+        let served = |ext: &&str| Some(self.feeds.get(&format!("{slug}.{ext}"))?.identity_bytes());
+        let docs: Option<Vec<_>> = LIVE_EXTS.par_iter().map(served).collect();
+        docs?.try_into().ok()
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.

@@ -139,8 +139,12 @@ fn gzip_with(body: &[u8], level: u32) -> Vec<u8> {
 
 /// The bytes `gz` (the output of [`gzip`]) was made from.
 fn gunzip(gz: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(gz)
+    // Sized by the trailer's ISIZE (the length mod 2^32), so the buffer is not grown by
+    // doubling: an edit of a packed live feed inflates its documents (~1 MB at 100,000
+    // articles, ~7 MB for a feed of transcripts).
+    let isize = gz.len().checked_sub(4).and_then(|at| gz[at..].try_into().ok());
+    let mut out = Vec::with_capacity(isize.map_or(0, |b| u32::from_le_bytes(b) as usize));
+    flate2::bufread::GzDecoder::new(gz)
         .read_to_end(&mut out)
         .expect("Herald's own gzip output always inflates");
     out
