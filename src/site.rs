@@ -239,6 +239,25 @@ pub struct FileReport {
     pub date_sources: Option<(&'static str, &'static str)>,
 }
 
+impl FileReport {
+    /// The report of a parsed article (dated).
+    fn of(article: &Article) -> FileReport {
+        FileReport {
+            outcome: if article.draft { Outcome::Draft } else { Outcome::Article },
+            warnings: article.warnings.iter().map(|w| w.message.clone()).collect(),
+            date_sources: Some((
+                article.published.map_or("none", |d| d.source.as_str()),
+                article.updated.or(article.published).map_or("none", |d| d.source.as_str()),
+            )),
+        }
+    }
+
+    /// An article without warnings: what [`FileReport::of`] makes of it again when asked.
+    fn is_plain_article(&self) -> bool {
+        self.outcome == Outcome::Article && self.warnings.is_empty()
+    }
+}
+
 /// Warnings and skipped files over all [`FileReport`]s, kept as reports come and go: the
 /// metrics read them on every publish, and counting 24,203 reports then was 7% of an edit's
 /// CPU on gnews-2021.
@@ -400,8 +419,15 @@ pub struct Site {
     bodies: Bodies,
     git: Option<GitDates>,
     index: Index,
-    stamps: HashMap<String, Stamp>,
+    /// Every file seen, by path: how it looked when last parsed (a rescan skips it while it
+    /// still looks so), and the generation of that parse (a body edit changes the pages that
+    /// show it). One map, not two: at 100,000 files a map keyed by path is ~9 MB.
+    stamps: HashMap<String, (Stamp, u64)>,
+    /// The reports of files with something to say: warnings, drafts, index pages, skipped
+    /// files. An article without warnings has its report made from the index when asked
+    /// (`herald check`): kept for all of them, they were ~20 MB at 100,000 articles.
     reports: BTreeMap<String, FileReport>,
+    /// Over every file's report, the kept ones and the made ones (which count nothing).
     report_totals: ReportTotals,
     /// The items of each live feed (by slug, then article path) as its documents hold them:
     /// an edit re-renders only the items it changed and assembles the live feeds from the
@@ -445,8 +471,7 @@ pub struct Site {
     /// FxHash rather than SipHash: `plan` looks up every article of a feed on every rebuild,
     /// and hashing the paths was a quarter of an edit's CPU on the 24,203-article archive.
     article_prints: rustc_hash::FxHashMap<String, (Arc<Article>, bool, [u8; 32])>,
-    /// Bumped each time a file is parsed: a body edit changes the pages that show it.
-    generations: HashMap<String, u64>,
+    /// Bumped each time a file is parsed (see `stamps`).
     generation: u64,
     /// The slugs served before and what they answer now (stable feed URLs).
     stable: crate::redirects::Tracker,
@@ -502,7 +527,6 @@ impl Site {
             doc_prints: HashMap::new(),
             served_pages: HashMap::new(),
             article_prints: rustc_hash::FxHashMap::default(),
-            generations: HashMap::new(),
             generation: 0,
             stable: crate::redirects::Tracker::new(&cfg.feeds.out)
                 .with_others(cfg.feeds.custom.iter().map(|c| c.slug.clone())),
@@ -543,9 +567,14 @@ impl Site {
         &self.index
     }
 
-    /// Per-file reports, by path.
-    pub fn reports(&self) -> &BTreeMap<String, FileReport> {
-        &self.reports
+    /// Per-file reports, by path: the ones kept, and one for each article made from the
+    /// index (see [`Site::reports`]'s field).
+    pub fn reports(&self) -> BTreeMap<String, FileReport> {
+        let mut all = self.reports.clone();
+        for article in self.index.articles() {
+            all.entry(article.path.clone()).or_insert_with(|| FileReport::of(article));
+        }
+        all
     }
 
     /// Warnings and skipped files over [`Site::reports`].
@@ -608,7 +637,7 @@ impl Site {
                     *date = None;
                 }
             }
-            let mtime = self.stamps.get(&article.path).and_then(|s| s.mtime);
+            let mtime = self.stamps.get(&article.path).and_then(|s| s.0.mtime);
             dates::resolve(&mut article, self.git.as_ref(), mtime);
             if article != *old {
                 self.index.insert(Arc::new(article));
@@ -637,7 +666,7 @@ impl Site {
             self.stamps.keys().filter(|p| !present.contains(p.as_str())).cloned().collect();
         let changed: Vec<SourceFile> = files
             .into_iter()
-            .filter(|f| self.stamps.get(&f.rel) != Some(&Stamp::from(f)))
+            .filter(|f| self.stamps.get(&f.rel).map(|s| s.0) != Some(Stamp::from(f)))
             .collect();
         let mut report = RebuildReport { removed: gone.len(), ..RebuildReport::default() };
         for path in gone {
@@ -671,7 +700,7 @@ impl Site {
                             .cloned(),
                     );
                     for f in found {
-                        if self.stamps.get(&f.rel) != Some(&Stamp::from(&f)) {
+                        if self.stamps.get(&f.rel).map(|s| s.0) != Some(Stamp::from(&f)) {
                             to_parse.insert(f.rel.clone(), f);
                         }
                     }
@@ -712,7 +741,6 @@ impl Site {
             self.report_totals.sub(&old);
         }
         self.article_prints.remove(path);
-        self.generations.remove(path);
         self.index.remove(path);
     }
 
@@ -741,23 +769,12 @@ impl Site {
             git.learn_appeared(&self.cfg.content.root, Some(&state), articles);
         }
         for (file, parsed) in parsed {
-            self.stamps.insert(file.rel.clone(), Stamp::from(&file));
             self.generation += 1;
-            self.generations.insert(file.rel.clone(), self.generation);
+            self.stamps.insert(file.rel.clone(), (Stamp::from(&file), self.generation));
             let report = match parsed {
                 Parsed::Article(mut article) => {
                     dates::resolve(&mut article, self.git.as_ref(), file.mtime);
-                    let report = FileReport {
-                        outcome: if article.draft { Outcome::Draft } else { Outcome::Article },
-                        warnings: article.warnings.iter().map(|w| w.message.clone()).collect(),
-                        date_sources: Some((
-                            article.published.map_or("none", |d| d.source.as_str()),
-                            article
-                                .updated
-                                .or(article.published)
-                                .map_or("none", |d| d.source.as_str()),
-                        )),
-                    };
+                    let report = FileReport::of(&article);
                     for w in &report.warnings {
                         tracing::warn!("{}: {w}", file.rel);
                     }
@@ -783,7 +800,11 @@ impl Site {
                 }
             };
             self.report_totals.add(&report);
-            if let Some(old) = self.reports.insert(file.rel, report) {
+            let old = match report.is_plain_article() {
+                true => self.reports.remove(&file.rel),
+                false => self.reports.insert(file.rel, report),
+            };
+            if let Some(old) = old {
                 self.report_totals.sub(&old);
             }
         }
@@ -981,7 +1002,7 @@ impl Site {
         use std::hash::Hash;
         let id = self.links.id(article, &self.index);
         let link = self.links.link(article, &id);
-        let generation = self.generations.get(&article.path).copied().unwrap_or(0);
+        let generation = self.stamps.get(&article.path).map_or(0, |s| s.1);
         let mut hasher = Blake3(blake3::Hasher::new());
         (article, id, link, generation).hash(&mut hasher);
         *hasher.0.finalize().as_bytes()
@@ -1851,5 +1872,12 @@ mod tests {
         let after = site.report_totals();
         assert_eq!(after, recount(&site));
         assert_eq!((after.warnings, after.skipped), (start.warnings, 0), "{after:?}");
+        // Only the files with something to say keep a report; the others are made again,
+        // the same as a cold build's.
+        let kept: Vec<&String> = site.reports.keys().collect();
+        assert_eq!(kept, ["new.md"]);
+        let cold = Site::build(config(dir.path(), out.path())).unwrap();
+        assert_eq!(site.reports(), cold.reports());
+        assert_eq!(site.reports().keys().collect::<Vec<_>>(), ["fine.md", "new.md", "untitled.md"]);
     }
 }
