@@ -91,6 +91,22 @@ pub struct Article {
     pub warnings: Vec<Warning>,
 }
 
+impl Article {
+    /// Drop the spare capacity of its strings and lists: built by pushes, and then held for
+    /// as long as the article exists, they had ~7.5 MB of it at 100,000 articles.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        for s in [&mut self.path, &mut self.title, &mut self.summary] {
+            s.shrink_to_fit();
+        }
+        for list in [&mut self.categories, &mut self.tags] {
+            list.iter_mut().for_each(String::shrink_to_fit);
+            list.shrink_to_fit();
+        }
+        self.source.iter_mut().chain(&mut self.author).for_each(String::shrink_to_fit);
+        self.warnings.shrink_to_fit();
+    }
+}
+
 #[cfg(test)]
 impl Article {
     /// An article with a path and a title and nothing else, for tests to fill in the fields

@@ -488,7 +488,7 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
             if forbidden == 1 { "" } else { "s" }
         )));
     }
-    Parsed::Article(Box::new(Article {
+    let mut article = Box::new(Article {
         path: path.to_string(),
         title,
         categories,
@@ -502,7 +502,9 @@ fn parse_text(path: &str, text: &str, mut warnings: Vec<Warning>, opts: &ParseOp
         draft: fm.draft,
         body_offset,
         warnings,
-    }))
+    });
+    article.shrink_to_fit();
+    Parsed::Article(article)
 }
 
 /// Is `c` a character XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE, U+FFFF)?

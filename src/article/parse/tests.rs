@@ -555,3 +555,20 @@ fn escapes_and_references_cannot_put_forbidden_characters_into_fields() {
     let refs = article("posts/w.md", "&#x1;\n");
     assert!(!forbidden(&refs.title) && !refs.title.is_empty(), "{:?}", refs.title);
 }
+
+/// Articles are held for as long as Herald runs: their strings and lists keep no spare
+/// capacity.
+#[test]
+fn a_parsed_article_holds_no_spare_capacity() {
+    let text =
+        "---\ntitle: A title long enough to have been grown\ncategories: [One, Two, Three]\n\
+                tags: [a, b]\nauthor: Someone\nsource: https://example.org/a\n---\n\n\
+                A first paragraph that becomes the summary, long enough to need growing.\n";
+    let a = article("notes/a.md", text);
+    let strings = [&a.path, &a.title, &a.summary].into_iter().chain(&a.categories).chain(&a.tags);
+    for s in strings.chain(&a.source).chain(&a.author) {
+        assert!(!s.is_empty());
+        assert_eq!(s.capacity(), s.len(), "{s:?}");
+    }
+    assert_eq!((a.categories.capacity(), a.tags.capacity()), (3, 2));
+}
