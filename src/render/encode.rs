@@ -15,10 +15,12 @@
 //! mtime 0, OS byte 255, no file name; brotli single-threaded), so tags are stable across runs
 //! and machines running the same build.
 //!
-//! Complete archive pages are held gzip-compressed ([`Encoded::packed`]): they are a quarter
-//! of their identity size that way, and rarely requested, so an identity request inflates them
-//! (tens of KB). Their tags are the same as if they were held whole: the identity tag is hashed before
-//! the identity bytes are dropped, and the gzip bytes are those [`gzip`] gives.
+//! Documents at rest are held gzip-compressed ([`Encoded::packed`], a third to a quarter of
+//! their identity size): complete archive pages from their render, every other document once
+//! the feeds are quiet (`serve`'s packer). An identity request inflates one, kept in a small
+//! shared cache for the next (`INFLATED_BUDGET`). Their tags are the same as if they were
+//! held whole: the identity tag is hashed before the identity bytes are dropped, and the gzip
+//! bytes are those [`gzip`] gives.
 
 use actix_web::http::header::{HeaderValue, HttpDate};
 use actix_web::web::Bytes;
@@ -150,6 +152,49 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Identity bytes inflated from packed documents, shared by every packed document.
+static INFLATED: Inflated = Inflated::new(INFLATED_BUDGET);
+/// What [`INFLATED`] may hold. Live feeds are packed at rest too, and a client that asks
+/// for one without compression (curl, some bots) cost an inflation per request: txt-head's
+/// `all.rss` (1.8 MB) went from 2,301 to 358 requests/s (`wrk -t2 -c64`).
+const INFLATED_BUDGET: usize = 8 << 20;
+
+/// The most recently inflated identity bodies within a byte budget, by identity tag (a hash
+/// of the bytes: two documents with the same tag have the same identity bytes).
+struct Inflated {
+    budget: usize,
+    held: std::sync::Mutex<std::collections::VecDeque<(String, Bytes)>>,
+}
+
+impl Inflated {
+    const fn new(budget: usize) -> Inflated {
+        Inflated { budget, held: std::sync::Mutex::new(std::collections::VecDeque::new()) }
+    }
+
+    /// The bytes tagged `etag`: held ones, else `inflate()`'s, kept (oldest use dropped
+    /// first) unless larger than half the budget.
+    fn get_or_insert(&self, etag: &str, inflate: impl FnOnce() -> Vec<u8>) -> Bytes {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = held.iter().position(|(tag, _)| tag == etag) {
+            let entry = held.remove(at).expect("a position found in it");
+            let bytes = entry.1.clone();
+            held.push_back(entry);
+            return bytes;
+        }
+        drop(held); // inflating takes milliseconds: other requests go on meanwhile
+        let bytes = Bytes::from(inflate());
+        if bytes.len() <= self.budget / 2 {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            held.push_back((etag.to_string(), bytes.clone()));
+            let mut total: usize = held.iter().map(|(_, b)| b.len()).sum();
+            while total > self.budget {
+                total -= held.pop_front().map_or(0, |(_, b)| b.len());
+            }
+        }
+        bytes
+    }
+}
+
 /// brotli at [`BROTLI_QUALITY`] / [`BROTLI_LGWIN`].
 pub fn brotli(body: &[u8]) -> Vec<u8> {
     brotli_with(body, BROTLI_QUALITY, BROTLI_LGWIN)
@@ -240,7 +285,9 @@ impl Encoded {
     pub fn identity_bytes(&self) -> Bytes {
         match &self.held {
             Held::Whole { identity, .. } => identity.bytes.clone(),
-            Held::Packed { gzip, .. } => Bytes::from(gunzip(&gzip.bytes)),
+            Held::Packed { gzip, identity_etag } => {
+                INFLATED.get_or_insert(identity_etag, || gunzip(&gzip.bytes))
+            }
         }
     }
 
@@ -618,9 +665,11 @@ mod tests {
     fn packed_holds_the_gzip_bytes_only() {
         let body = sample_feed();
         let e = packed(&body);
-        // Inflated per call: a fresh buffer each time, not one kept.
-        assert_ne!(e.identity().bytes.as_ptr(), e.identity().bytes.as_ptr());
         assert_eq!(e.gzip().bytes.as_ptr(), e.gzip().bytes.as_ptr());
+        // Larger than half the shared cache's budget: inflated per call, never kept.
+        let big: Vec<u8> = (0..INFLATED_BUDGET / 2 + 1).map(|i| (i % 251) as u8).collect();
+        let big = packed(&big);
+        assert_ne!(big.identity_bytes().as_ptr(), big.identity_bytes().as_ptr());
         assert!(
             e.gzip().bytes.len() < body.len() / 2,
             "{} of {}",
@@ -656,6 +705,33 @@ mod tests {
             assert_eq!(packed(&body).has_stylesheet(), expected);
             assert_eq!(encoded(&body).to_packed().has_stylesheet(), expected);
         }
+    }
+
+    /// The inflated bodies are shared while they fit the budget, the least recently used
+    /// dropped first; one larger than half the budget is never kept.
+    #[test]
+    fn inflated_bodies_are_kept_within_a_budget() {
+        let cache = Inflated::new(100);
+        let calls = std::cell::Cell::new(0);
+        let get = |tag: &str, len: usize| {
+            cache.get_or_insert(tag, || {
+                calls.set(calls.get() + 1);
+                vec![tag.as_bytes()[0]; len]
+            })
+        };
+        let a = get("a", 40);
+        assert_eq!(get("a", 40).as_ptr(), a.as_ptr(), "kept");
+        get("b", 40);
+        get("a", 40); // used again: b is now the oldest
+        get("c", 40); // 120 > 100: b goes
+        assert_eq!(calls.get(), 3);
+        assert_eq!(get("a", 40).as_ptr(), a.as_ptr());
+        get("b", 40);
+        assert_eq!(calls.get(), 4, "b was dropped and inflated again");
+        get("d", 51);
+        get("d", 51);
+        assert_eq!(calls.get(), 6, "over half the budget: never kept");
+        assert_eq!(&get("c", 40)[..], &[b'c'; 40][..]);
     }
 
     #[test]
