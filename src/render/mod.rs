@@ -91,8 +91,8 @@ pub struct FeedItem<'a> {
 
 /// One live-feed item rendered in each format, exactly as it appears inside a document: a
 /// live feed is its [`Shell`] around these, and an edit renders only the items it changed.
-/// `Bytes`, so a cached item can be a view into the served document that holds it rather
-/// than a second copy.
+/// `Bytes`, so an item an edit reuses is a view into the document it is cut from rather than
+/// a copy.
 #[derive(Debug, Clone)]
 pub struct ItemFragments {
     pub rss: Bytes,
