@@ -567,8 +567,8 @@ impl Site {
         &self.index
     }
 
-    /// Per-file reports, by path: the ones kept, and one for each article made from the
-    /// index (see [`Site::reports`]'s field).
+    /// Per-file reports, by path: the ones kept (see the `reports` field), and for every
+    /// other article one made from the index.
     pub fn reports(&self) -> BTreeMap<String, FileReport> {
         let mut all = self.reports.clone();
         for article in self.index.articles() {
