@@ -497,6 +497,12 @@ impl Rebuilder {
             if let Some(set) = &set {
                 let applied = site.apply(set);
                 let rendered = site.render_dirty();
+                // The root vanished while this rebuild ran (an `rm -rf` under way): it saw
+                // the deletion half done. That is not published; the site is rebuilt whole
+                // once the root is back.
+                if !cfg.content.root.is_dir() {
+                    return Ok(false);
+                }
                 publisher.publish(site, &applied, &rendered, started, set.rescan);
             }
             // After the feeds for the files are out: git dates change only when HEAD moved.
@@ -504,10 +510,18 @@ impl Rebuilder {
                 let rendered = site.render_dirty();
                 publisher.publish(site, &RebuildReport::default(), &rendered, started, false);
             }
-            anyhow::Ok(())
+            anyhow::Ok(true)
         }));
         self.broken = match outcome {
-            Ok(Ok(())) => false,
+            Ok(Ok(true)) => false,
+            Ok(Ok(false)) => {
+                tracing::error!(
+                    "the content folder {} vanished during a rebuild; still serving the last good feeds until it is back",
+                    cfg.content.root.display()
+                );
+                self.root_missing = true;
+                true
+            }
             Ok(Err(e)) => {
                 tracing::error!("rebuild failed: {e:#}; still serving the last good feeds");
                 self.publisher.metrics.failed(Outcome::Error);
