@@ -161,8 +161,10 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
 static INFLATED: Inflated = Inflated::new(INFLATED_BUDGET);
 /// What [`INFLATED`] may hold. Live feeds are packed at rest too, and a client that asks
 /// for one without compression (curl, some bots) cost an inflation per request: txt-head's
-/// `all.rss` (1.8 MB) went from 2,301 to 358 requests/s (`wrk -t2 -c64`).
-const INFLATED_BUDGET: usize = 8 << 20;
+/// `all.rss` (1.8 MB) went from 2,301 to 358 requests/s (`wrk -t2 -c64`). 4 MiB keeps a
+/// body that size and a dozen gen-100k feeds, and little of the 400 MiB at 100,000 articles
+/// (the bench, polling without compression, filled an 8 MiB cache: 395–397 MiB at rest).
+const INFLATED_BUDGET: usize = 4 << 20;
 
 /// The most recently inflated identity bodies within a byte budget, by identity tag (a hash
 /// of the bytes: two documents with the same tag have the same identity bytes).
