@@ -66,7 +66,7 @@ pub struct GitDates {
 }
 
 /// Equal when they know the same dates: a state file read incrementally names some versions
-/// by a later commit than a full walk would (see [`Walk::finish`]), which changes nothing.
+/// by a later commit than a full walk would (see `Walk::finish`), which changes nothing.
 impl PartialEq for GitDates {
     fn eq(&self, other: &GitDates) -> bool {
         self.files == other.files

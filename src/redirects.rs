@@ -266,7 +266,7 @@ pub fn article_key(article: &Article) -> u64 {
     u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
-/// The bottom-[`SAMPLE`] keys of `articles`, ascending.
+/// The bottom-`SAMPLE` keys of `articles`, ascending.
 pub fn sample<'a>(articles: impl IntoIterator<Item = &'a Article>) -> Vec<u64> {
     let mut keys: Vec<u64> = articles.into_iter().map(article_key).collect();
     if keys.len() > SAMPLE {

@@ -202,7 +202,7 @@ impl Inflated {
     }
 }
 
-/// brotli at [`BROTLI_QUALITY`] / [`BROTLI_LGWIN`].
+/// brotli at `BROTLI_QUALITY` / `BROTLI_LGWIN`.
 pub fn brotli(body: &[u8]) -> Vec<u8> {
     brotli_with(body, BROTLI_QUALITY, BROTLI_LGWIN)
 }

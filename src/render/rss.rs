@@ -10,7 +10,7 @@
 //!   written as an Atom `<atom:link rel="via" href="…"/>` in the item (the RFC 4287 relation
 //!   for "where this came from", valid in RSS through the Atom namespace Herald already
 //!   declares for `rel="self"`), and, because most readers ignore both, as a visible
-//!   "Source: <a>" footer at the end of `content:encoded`. Non-http(s) sources are not linked.
+//!   "Source: `<a>`" footer at the end of `content:encoded`. Non-http(s) sources are not linked.
 //! * `<description>` is HTML by convention, so the plain-text summary is HTML-escaped; with
 //!   no summary the HTML body is used (see [`description`]).
 //! * Plain-text `&`, `<`, `>` are written `&#x26;`, `&#x3C;`, `&#x3E;` (see `hex_char_refs`).
