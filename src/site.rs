@@ -1382,20 +1382,24 @@ impl Site {
         &self,
         planned: &[(String, Option<String>)],
     ) -> Vec<(String, [Arc<Encoded>; 3])> {
-        let docs = |slug: &str| -> Option<[Arc<Encoded>; 3]> {
-            let doc = |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).cloned();
-            let docs = [doc("rss")?, doc("atom")?, doc("json")?];
+        let packed = |slug: &str| {
+            let docs = self.live_feed_documents(slug)?;
             docs.iter().any(|d| d.is_packed()).then_some(docs)
         };
-        planned.iter().filter_map(|(slug, _)| Some((slug.clone(), docs(slug)?))).collect()
+        planned.iter().filter_map(|(slug, _)| Some((slug.clone(), packed(slug)?))).collect()
     }
 
-    /// The identity bytes of the live feed `slug`'s served RSS, Atom and JSON documents,
-    /// inflated in parallel when packed (they are on an edit's path).
+    /// The live feed `slug`'s served RSS, Atom and JSON documents.
+    fn live_feed_documents(&self, slug: &str) -> Option<[Arc<Encoded>; 3]> {
+        let doc = |ext: &str| self.feeds.get(&format!("{slug}.{ext}")).cloned();
+        let [rss, atom, json] = LIVE_EXTS;
+        Some([doc(rss)?, doc(atom)?, doc(json)?])
+    }
+
+    /// Their identity bytes, for a feed [`Site::packed_live_documents`] did not inflate ahead
+    /// (held whole, or a custom feed).
     fn live_documents(&self, slug: &str) -> Option<[Bytes; 3]> {
-        let served = |ext: &&str| Some(self.feeds.get(&format!("{slug}.{ext}"))?.identity_bytes());
-        let docs: Option<Vec<_>> = LIVE_EXTS.par_iter().map(served).collect();
-        docs?.try_into().ok()
+        Some(self.live_feed_documents(slug)?.map(|d| d.identity_bytes()))
     }
 
     /// `{base_url}/feeds/{slug}.{ext}`: the feed's `rel="self"`, and its WebSub topic.
