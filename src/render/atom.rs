@@ -10,6 +10,7 @@ use super::{clean, FeedItem, FeedMeta};
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Text, WriteConfig,
 };
+use memchr::memmem;
 
 /// `Content-Type` of the Atom documents.
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
@@ -60,12 +61,15 @@ const FEED_CLOSE: &str = "\n</feed>";
 /// One entry exactly as it appears in an Atom document (from the line break before `<entry>`
 /// to `</entry>`), cut out of a feed holding only it: atom_syndication writes an entry the
 /// same wherever it stands (see [`super::rss::item_fragment`] for why).
-pub fn entry_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+pub fn entry_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> Vec<u8> {
     let feed = Feed { entries: vec![entry(meta, it)], ..Feed::default() };
-    let xml = String::from_utf8(write(&feed)).expect("atom_syndication writes UTF-8");
-    let start = xml.find(ENTRY_OPEN).expect("a feed with one entry writes it");
-    let end = xml.rfind(ENTRY_CLOSE).expect("a feed with one entry writes it") + ENTRY_CLOSE.len();
-    xml[start..end].to_string()
+    let mut xml = write(&feed);
+    let start = memmem::find(&xml, ENTRY_OPEN.as_bytes()).expect("a feed with one entry writes it");
+    let end = memmem::rfind(&xml, ENTRY_CLOSE.as_bytes()).expect("a feed with one entry writes it")
+        + ENTRY_CLOSE.len();
+    xml.truncate(end);
+    xml.drain(..start);
+    xml
 }
 
 fn write(feed: &Feed) -> Vec<u8> {
@@ -76,8 +80,8 @@ fn write(feed: &Feed) -> Vec<u8> {
 /// The Atom 1.0 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
-    let fragments: Vec<String> = items.iter().map(|it| entry_fragment(meta, it)).collect();
-    super::splice(&shell(meta), fragments.iter().map(String::as_bytes)).0
+    let fragments: Vec<Vec<u8>> = items.iter().map(|it| entry_fragment(meta, it)).collect();
+    super::splice(&shell(meta), fragments.iter().map(Vec::as_slice)).0
 }
 
 /// The document for `meta` around its entries.

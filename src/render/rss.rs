@@ -21,6 +21,7 @@
 
 use super::{clean, FeedItem, FeedMeta};
 use chrono::{DateTime, Utc};
+use memchr::memmem;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
@@ -73,24 +74,40 @@ pub fn description(summary: &str, content_html: &str) -> String {
 /// for plain-text elements (`&#x26;`, `&#x3C;`, `&#x3E;`): some aggregators decode named
 /// entities in titles twice. The two forms are the same XML, so parsers see no difference.
 /// CDATA sections hold literal text (`&amp;` there is HTML source) and are left alone.
-fn hex_char_refs(xml: &str) -> String {
-    let mut out = String::with_capacity(xml.len() + xml.len() / 32);
+fn hex_char_refs(xml: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(xml.len() + xml.len() / 32);
     let mut rest = xml;
     while !rest.is_empty() {
-        let (outside, cdata) = match rest.find("<![CDATA[") {
+        let (outside, cdata) = match memmem::find(rest, b"<![CDATA[") {
             Some(start) => {
-                let end = rest[start..].find("]]>").map_or(rest.len(), |e| start + e + 3);
+                let end =
+                    memmem::find(&rest[start..], b"]]>").map_or(rest.len(), |e| start + e + 3);
                 (&rest[..start], &rest[start..end])
             }
-            None => (rest, ""),
+            None => (rest, &rest[rest.len()..]),
         };
-        out.push_str(
-            &outside.replace("&amp;", "&#x26;").replace("&lt;", "&#x3C;").replace("&gt;", "&#x3E;"),
-        );
-        out.push_str(cdata);
+        push_hex_refs(&mut out, outside);
+        out.extend_from_slice(cdata);
         rest = &rest[outside.len() + cdata.len()..];
     }
     out
+}
+
+/// `text` with `&amp;`, `&lt;` and `&gt;` written in hex form, appended to `out`.
+fn push_hex_refs(out: &mut Vec<u8>, text: &[u8]) {
+    let mut copied = 0;
+    for at in memchr::memchr_iter(b'&', text) {
+        let (named, hex): (&[u8], &[u8]) = match &text[at..] {
+            t if t.starts_with(b"&amp;") => (b"&amp;", b"&#x26;"),
+            t if t.starts_with(b"&lt;") => (b"&lt;", b"&#x3C;"),
+            t if t.starts_with(b"&gt;") => (b"&gt;", b"&#x3E;"),
+            _ => continue,
+        };
+        out.extend_from_slice(&text[copied..at]);
+        out.extend_from_slice(hex);
+        copied = at + named.len();
+    }
+    out.extend_from_slice(&text[copied..]);
 }
 
 fn item(meta: &FeedMeta, it: &FeedItem<'_>) -> Item {
@@ -138,13 +155,18 @@ const CHANNEL_CLOSE: &str = "\n  </channel>";
 /// items rendered once ([`shell`], [`super::splice`]) rather than re-rendering every item on
 /// each edit. The rss crate writes an item the same wherever it stands, so rendering it alone
 /// in an empty channel and cutting it out gives the very bytes a whole-channel render would.
-pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> String {
+///
+/// Bytes throughout: the crate writes UTF-8, and validating it again (the whole body, once
+/// more) was a tenth of rendering an item.
+pub fn item_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> Vec<u8> {
     let channel = Channel { items: vec![item(meta, it)], ..Channel::default() };
     let xml =
         channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
-    let xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
-    let start = xml.find(ITEM_OPEN).expect("a channel with one item writes it");
-    let end = xml.rfind(ITEM_CLOSE).expect("a channel with one item writes it") + ITEM_CLOSE.len();
+    let start =
+        memmem::find(&xml, ITEM_OPEN.as_bytes()).expect("a channel with one item writes it");
+    let end = memmem::rfind(&xml, ITEM_CLOSE.as_bytes())
+        .expect("a channel with one item writes it")
+        + ITEM_CLOSE.len();
     hex_char_refs(&xml[start..end])
 }
 
@@ -157,9 +179,9 @@ pub fn uses_content(it: &FeedItem<'_>) -> bool {
 /// The RSS 2.0 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
-    let fragments: Vec<String> = items.iter().map(|it| item_fragment(meta, it)).collect();
+    let fragments: Vec<Vec<u8>> = items.iter().map(|it| item_fragment(meta, it)).collect();
     let shell = shell(meta, !items.is_empty(), items.iter().any(uses_content));
-    super::splice(&shell, fragments.iter().map(String::as_bytes)).0
+    super::splice(&shell, fragments.iter().map(Vec::as_slice)).0
 }
 
 /// The document for `meta` around its items: `any`: there are items; `content`: some item
@@ -174,7 +196,7 @@ pub fn shell(meta: &FeedMeta, any: bool, content: bool) -> super::Shell {
     if content {
         channel.namespaces.insert("content".to_string(), CONTENT_NAMESPACE.to_string());
     }
-    let mut xml = write(meta, &channel).into_bytes();
+    let mut xml = write(meta, &channel);
     xml.push(b'\n');
     let at = super::rfind(&xml, CHANNEL_CLOSE).expect("the rss crate closes the channel");
     let tail = xml.split_off(at);
@@ -224,12 +246,12 @@ fn channel(meta: &FeedMeta) -> Channel {
 
 /// The document the rss crate writes for `channel`, `<fh:archive/>` added for an archive,
 /// plain-text entities in hex form.
-fn write(meta: &FeedMeta, channel: &Channel) -> String {
-    let xml =
+fn write(meta: &FeedMeta, channel: &Channel) -> Vec<u8> {
+    let mut xml =
         channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML into a Vec cannot fail");
-    let mut xml = String::from_utf8(xml).expect("the rss crate writes UTF-8");
     if meta.archive {
-        xml = super::insert_fh_archive(xml, "<channel", "    ");
+        let text = String::from_utf8(xml).expect("the rss crate writes UTF-8");
+        xml = super::insert_fh_archive(text, "<channel", "    ").into_bytes();
     }
     hex_char_refs(&xml)
 }
@@ -247,7 +269,7 @@ mod tests {
     fn whole(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
         let mut channel = channel(meta);
         channel.items = items.iter().map(|it| item(meta, it)).collect();
-        let mut out = write(meta, &channel).into_bytes();
+        let mut out = write(meta, &channel);
         out.push(b'\n');
         out
     }
@@ -295,11 +317,15 @@ mod tests {
 
     #[test]
     fn hex_char_refs_outside_cdata_only() {
+        let refs = |xml: &str| String::from_utf8(hex_char_refs(xml.as_bytes())).unwrap();
         assert_eq!(
-            hex_char_refs("<t a=\"x&amp;y\">a &amp; &lt;b&gt;</t><c><![CDATA[&amp; &lt;]]></c>&amp;<![CDATA[x"),
+            refs("<t a=\"x&amp;y\">a &amp; &lt;b&gt;</t><c><![CDATA[&amp; &lt;]]></c>&amp;<![CDATA[x"),
             "<t a=\"x&#x26;y\">a &#x26; &#x3C;b&#x3E;</t><c><![CDATA[&amp; &lt;]]></c>&#x26;<![CDATA[x"
         );
-        assert_eq!(hex_char_refs(""), "");
+        assert_eq!(refs(""), "");
+        // Only the three references, each once: what `&amp;` becomes is not read again.
+        assert_eq!(refs("&amp;lt; &quot; &#x26; &g &"), "&#x26;lt; &quot; &#x26; &g &");
+        assert_eq!(refs("中&gt;文&lt;"), "中&#x3E;文&#x3C;");
     }
 
     #[test]
