@@ -322,7 +322,10 @@ mod tests {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             let alone = c.encode_utf8(&mut buf);
             assert_eq!(all_xml_chars(alone.as_bytes()), is_xml_char(c), "{c:?}");
-            // Among other characters, at any place in a block of 64 bytes and across blocks.
+        }
+        // Among other characters, at any place in a block of 64 bytes and across blocks.
+        let edges = (0..0x100).chain(0xFFF0..0x10000).chain([0x4E2D, 0xFF0C, 0x1F680]);
+        for c in edges.filter_map(char::from_u32) {
             for pad in [0, 1, 62, 63, 64] {
                 let text = format!("{}{c}中", "a".repeat(pad));
                 assert_eq!(all_xml_chars(text.as_bytes()), is_xml_char(c), "{c:?} at {pad}");
