@@ -686,12 +686,27 @@ fn is_doc_target(target: &str) -> bool {
     ends(b".md") || ends(b".markdown") || (local && ends(b".txt"))
 }
 
+/// Whether `text` holds at most `n` links that [`is_index_page`] could count: every one has a
+/// `](` followed on its line by a document target and a `)`, which is what is looked for here,
+/// without walking lines or fences.
+fn doc_links_at_most(text: &str, n: usize) -> bool {
+    let b = text.as_bytes();
+    let targets = memchr::memmem::find_iter(b, "](").filter(|&mid| {
+        let rest = &text[mid + 2..];
+        let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
+        line.find(')').is_some_and(|close| {
+            is_doc_target(line[..close].split_whitespace().next().unwrap_or(""))
+        })
+    });
+    targets.take(n + 1).count() <= n
+}
+
 /// A page that mostly lists links to other Markdown files. Decided by content only: at least
 /// 3 such links, and either most lines are link lines, or there are 10 or more links making up
 /// most of the text or 40% of the lines, or 10 or more link lines heading excerpts.
 fn is_index_page(text: &str) -> bool {
-    // Most articles have fewer than 3 links at all: then no need to walk their lines.
-    if memchr::memmem::find_iter(text.as_bytes(), "](").nth(2).is_none() {
+    // Most articles link to fewer than 3 documents: then no need to walk their lines.
+    if doc_links_at_most(text, 2) {
         return false;
     }
     let mut lines = 0usize;

@@ -572,3 +572,17 @@ fn a_parsed_article_holds_no_spare_capacity() {
     }
     assert_eq!((a.categories.capacity(), a.tags.capacity()), (3, 2));
 }
+
+#[test]
+fn the_index_page_precheck_counts_only_links_to_documents() {
+    let two = "[a](x.md) [b](https://e.org/y.md.html) ![c](p.png) [d](sub/y.MD#part \"t\")\n";
+    assert!(doc_links_at_most(two, 2));
+    assert!(!doc_links_at_most(two, 1));
+    // A third, on a line of its own; a target whose `)` is on the next line is no link.
+    assert!(!doc_links_at_most(&format!("{two}[e]( notes.txt )\n"), 2));
+    assert!(doc_links_at_most(&format!("{two}[e](notes.txt\n)\n"), 2));
+    // Below the bar, the page is an article however its lines look.
+    let listing = "- [一](a.md)\n- [二](b.md)\n- [三](https://e.org/c)\n- [四](https://e.org/d)\n";
+    assert!(doc_links_at_most(listing, 2));
+    assert!(matches!(parse("x/list.md", listing.as_bytes(), &opts()), Parsed::Article(_)));
+}
