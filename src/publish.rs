@@ -164,11 +164,17 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
             let _ = std::fs::remove_file(tmp);
         }
     };
+    // Opened before writing: `syncfs` reports the write-back errors since its descriptor's
+    // opening.
+    let whole_fs = match paths.len() >= SYNC_FS_FROM {
+        true => Some(std::fs::File::open(dir)?),
+        false => None,
+    };
     let written: std::io::Result<()> = paths
         .par_iter()
         .zip(files.par_iter())
         .try_for_each(|((tmp, _), (_, bytes))| write_temp(tmp, bytes));
-    if let Err(e) = written.and_then(|()| flush(&paths)) {
+    if let Err(e) = written.and_then(|()| flush(&paths, whole_fs.as_ref())) {
         cleanup(0);
         return Err(e);
     }
@@ -196,12 +202,31 @@ fn write_temp(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// From this many files on, [`flush`] syncs the whole filesystem once rather than each file.
+const SYNC_FS_FROM: usize = 256;
+
 /// Make the temporaries of `paths` durable before they are renamed. Measured on a copy of
 /// the 24,203-article mirror (2,363 files, 190 MB): each file written and flushed in turn
 /// 4.8 s; all written, then each flushed 2.6 s; each written with its writeback started,
-/// then each flushed 0.6–1.5 s (a `syncfs` of the filesystem was about the same, but also
-/// flushes what other programs wrote there).
-fn flush(paths: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
+/// then each flushed 0.6–1.5 s.
+///
+/// A batch of [`SYNC_FS_FROM`] files or more (a cold build, a first sync) is flushed by one
+/// `syncfs` of `whole_fs`'s filesystem: each `fdatasync` also flushes the disk's cache, and
+/// for the 9,200 files (673 MB) of a 100,000-article mirror that took 2.5–2.8 s against
+/// 1.9–2.0 (`herald build`, 3 rounds interleaved). It also flushes what other programs wrote
+/// there, which an edit's few files should not wait for.
+fn flush(paths: &[(PathBuf, PathBuf)], whole_fs: Option<&std::fs::File>) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Some(fs) = whole_fs {
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs only reads the descriptor, which `fs` keeps open.
+        return match unsafe { libc::syncfs(fs.as_raw_fd()) } {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = whole_fs;
     paths.par_iter().try_for_each(|(tmp, _)| std::fs::File::open(tmp)?.sync_data())
 }
 
@@ -321,18 +346,41 @@ mod tests {
 
     #[test]
     fn write_files_writes_every_file_and_its_folder_and_leaves_no_temporaries() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("all.rss"), b"old").unwrap();
-        let files: Vec<(&str, &[u8])> = vec![
-            ("all.rss", b"new feed"),
-            ("news/archive/1.atom", b"page one"),
-            ("news/archive/2.atom", b"page two"),
-        ];
-        write_files(dir.path(), &files).unwrap();
-        for (name, bytes) in &files {
-            assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), *bytes, "{name}");
+        // A few files are flushed one by one, a batch of SYNC_FS_FROM by one syncfs.
+        for extra in [0, SYNC_FS_FROM] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("all.rss"), b"old").unwrap();
+            let names: Vec<String> =
+                (0..extra).map(|i| format!("c{}/archive/{i}.rss", i % 7)).collect();
+            let mut files: Vec<(&str, &[u8])> = vec![
+                ("all.rss", b"new feed"),
+                ("news/archive/1.atom", b"page one"),
+                ("news/archive/2.atom", b"page two"),
+            ];
+            files.extend(names.iter().map(|n| (n.as_str(), n.as_bytes())));
+            write_files(dir.path(), &files).unwrap();
+            for (name, bytes) in &files {
+                assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), *bytes, "{name}");
+            }
+            assert_eq!(temporaries(dir.path()), Vec::<String>::new());
         }
-        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_replaces_nothing_in_a_batch_of_any_size() {
+        for extra in [0, SYNC_FS_FROM] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("all.rss"), b"old").unwrap();
+            // A folder where `news.rss`'s temporary goes: creating it fails.
+            std::fs::create_dir(temp_path(&dir.path().join("news.rss"))).unwrap();
+            let names: Vec<String> = (0..extra).map(|i| format!("c/{i}.rss")).collect();
+            let mut files: Vec<(&str, &[u8])> = vec![("all.rss", b"new"), ("news.rss", b"n")];
+            files.extend(names.iter().map(|n| (n.as_str(), n.as_bytes())));
+            assert!(write_files(dir.path(), &files).is_err());
+            assert_eq!(std::fs::read(dir.path().join("all.rss")).unwrap(), b"old");
+            assert!(!dir.path().join("c/0.rss").exists());
+            assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+        }
     }
 
     #[test]
