@@ -153,13 +153,16 @@ fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
     tracing::debug!(took = ?writing.elapsed(), "wrote the mirror");
     let (articles, categories) = (site.index().len(), site.index().categories().count());
-    let warnings: usize = site.reports().values().map(|r| r.warnings.len()).sum();
+    let warnings = site.report_totals().warnings;
     tracing::info!(
         "built {} feeds for {articles} articles in {categories} categories ({warnings} warnings) into {} in {:.2?}",
         snapshot.feeds.len(),
         mirror.dir().display(),
         started.elapsed()
     );
+    // The process ends here: freeing every article and document one by one took ~0.15 s of
+    // a 100,000-article build, for nothing.
+    std::mem::forget((site, snapshot));
     Ok(ExitCode::SUCCESS)
 }
 

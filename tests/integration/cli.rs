@@ -90,3 +90,36 @@ fn a_bad_config_value_is_an_error_naming_the_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("missing-folder") && stderr.contains("content.root"), "{stderr}");
 }
+
+#[test]
+fn build_reports_how_many_warnings_the_files_gave() {
+    let content = copy_fixture("mixed");
+    let build = || {
+        let out = content.path().join("out");
+        let output = herald()
+            .env("HERALD_LOG", "info")
+            .args(["build", "--content"])
+            .arg(content.path())
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(build().contains("(0 warnings)"));
+    // No title (one warning), and front matter with a date that is no date (another).
+    std::fs::write(content.path().join("posts/untitled.md"), "Text without a heading.\n").unwrap();
+    std::fs::write(
+        content.path().join("posts/bad-date.md"),
+        "---\ntitle: Bad date\ndate: 2021-13-45\n---\n\nText.\n",
+    )
+    .unwrap();
+    let stderr = build();
+    let warned = stderr
+        .lines()
+        .filter(|l| l.contains("posts/untitled.md") || l.contains("posts/bad-date.md"))
+        .count();
+    assert_eq!(warned, 2, "{stderr}");
+    assert!(stderr.contains("(2 warnings)"), "{stderr}");
+}
