@@ -11,6 +11,7 @@ use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Text, WriteConfig,
 };
 use memchr::memmem;
+use std::sync::LazyLock;
 
 /// `Content-Type` of the Atom documents.
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
@@ -63,18 +64,22 @@ const FEED_CLOSE: &str = "\n</feed>";
 /// same wherever it stands (see [`super::rss::item_fragment`] for why).
 pub fn entry_fragment(meta: &FeedMeta, it: &FeedItem<'_>) -> Vec<u8> {
     let feed = Feed { entries: vec![entry(meta, it)], ..Feed::default() };
-    let mut xml = write(&feed);
-    let start = memmem::find(&xml, ENTRY_OPEN.as_bytes()).expect("a feed with one entry writes it");
-    let end = memmem::rfind(&xml, ENTRY_CLOSE.as_bytes()).expect("a feed with one entry writes it")
-        + ENTRY_CLOSE.len();
+    // Sized for the escaped body (see `rss::item_fragment`).
+    let mut xml = write(&feed, it.content_html.len() * 5 / 4 + 2048);
+    static OPEN: LazyLock<memmem::Finder> = LazyLock::new(|| memmem::Finder::new(ENTRY_OPEN));
+    static CLOSE: LazyLock<memmem::FinderRev> =
+        LazyLock::new(|| memmem::FinderRev::new(ENTRY_CLOSE));
+    let start = OPEN.find(&xml).expect("a feed with one entry writes it");
+    let end = CLOSE.rfind(&xml).expect("a feed with one entry writes it") + ENTRY_CLOSE.len();
     xml.truncate(end);
     xml.drain(..start);
     xml
 }
 
-fn write(feed: &Feed) -> Vec<u8> {
+fn write(feed: &Feed, capacity: usize) -> Vec<u8> {
     let config = WriteConfig { write_document_declaration: true, indent_size: Some(2) };
-    feed.write_with_config(Vec::new(), config).expect("writing XML into a Vec cannot fail")
+    let buffer = Vec::with_capacity(capacity);
+    feed.write_with_config(buffer, config).expect("writing XML into a Vec cannot fail")
 }
 
 /// The Atom 1.0 document for `items` (already ordered newest first), as UTF-8 bytes.
@@ -127,7 +132,7 @@ fn feed(meta: &FeedMeta) -> Feed {
 
 /// The document atom_syndication writes for `feed`, `<fh:archive/>` added for an archive.
 fn write_feed(meta: &FeedMeta, feed: &Feed) -> String {
-    let xml = String::from_utf8(write(feed)).expect("atom_syndication writes UTF-8");
+    let xml = String::from_utf8(write(feed, 4096)).expect("atom_syndication writes UTF-8");
     if meta.archive {
         super::insert_fh_archive(xml, "<feed", "  ")
     } else {
