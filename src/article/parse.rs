@@ -106,9 +106,8 @@ fn decode_utf16(
 /// and the two noncharacters by their shared first two bytes.
 fn needs_cleaning(b: &[u8]) -> bool {
     let control = |c: u8| c < 0x20 && c != b'\t' && c != b'\n';
-    let blocks = b.chunks(64);
     let any_control =
-        blocks.into_iter().any(|block| block.iter().fold(false, |found, &c| found | control(c)));
+        b.chunks(64).any(|block| block.iter().fold(false, |found, &c| found | control(c)));
     any_control
         || memchr::memmem::find_iter(b, b"\xEF\xBF")
             .any(|i| matches!(b.get(i + 2), Some(0xBE | 0xBF)))
