@@ -65,16 +65,14 @@ pub const FH_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
 /// Insert `<fh:archive/>` as the first child of the element that starts with `open` (`<feed`,
 /// `<channel`): Atom wants feed metadata before the entries, and the feed crates would write
 /// extensions after them.
-pub(crate) fn insert_fh_archive(xml: String, open: &str, indent: &str) -> String {
-    let Some(start) = xml.find(open) else { return xml };
-    let Some(end) = xml[start..].find('>').map(|e| start + e + 1) else { return xml };
-    let mut out = String::with_capacity(xml.len() + 32);
-    out.push_str(&xml[..end]);
-    out.push('\n');
-    out.push_str(indent);
-    out.push_str("<fh:archive/>");
-    out.push_str(&xml[end..]);
-    out
+pub(crate) fn insert_fh_archive(mut xml: Vec<u8>, open: &str, indent: &str) -> Vec<u8> {
+    let Some(start) = memchr::memmem::find(&xml, open.as_bytes()) else { return xml };
+    let Some(end) = memchr::memchr(b'>', &xml[start..]).map(|e| start + e + 1) else {
+        return xml;
+    };
+    let element = format!("\n{indent}<fh:archive/>");
+    xml.splice(end..end, element.into_bytes());
+    xml
 }
 
 /// One entry of a feed, everything resolved.
