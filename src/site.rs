@@ -1708,6 +1708,25 @@ mod tests {
     }
 
     #[test]
+    fn a_link_template_gets_each_placeholder_it_names() {
+        let text = b"---\nid: note/7 a\ntitle: T\n---\nText.\n";
+        let parsed = crate::article::parse::parse("新闻/Hello World.md", text, &Default::default());
+        let crate::article::Parsed::Article(article) = parsed else { panic!("{parsed:?}") };
+        let links = |template: &str| Links {
+            base_url: "https://e.org".into(),
+            template: template.into(),
+            authority: "e.org,2026".into(),
+        };
+        let all = links("{base_url}/a/{path}|{path_no_ext}|{slug}|{id}|{path}");
+        assert_eq!(
+            all.link(&article, "note/7 a"),
+            "https://e.org/a/%E6%96%B0%E9%97%BB/Hello%20World.md|%E6%96%B0%E9%97%BB/Hello%20World|\
+             hello-world|note%2F7%20a|%E6%96%B0%E9%97%BB/Hello%20World.md"
+        );
+        assert_eq!(links("https://x.org/static").link(&article, "i"), "https://x.org/static");
+    }
+
+    #[test]
     fn an_edit_renders_only_the_items_it_changed_and_matches_a_cold_build() {
         let dir = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
