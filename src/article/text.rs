@@ -164,8 +164,8 @@ const SHORT_PREFIX: usize = 4 * 1024;
 
 /// [`first_paragraph`], trying the body's first `short` bytes (up to a blank line) before
 /// its first 64 KiB. pulldown-cmark reads the block structure of all it is given before the
-/// first event, and the first paragraph is nearly always near the top: parsing 64 KiB of a
-/// long transcript for it was a third of parsing the file.
+/// first event, and the first paragraph is nearly always near the top: parsing up to 64 KiB
+/// for it was 7 % of a cold build's CPU on gnews-2021 (perf).
 ///
 /// The short prefix gives the same answer whenever it holds a paragraph with text: a
 /// paragraph ends at a blank line, and a blank line closes every block that could change how
