@@ -169,8 +169,9 @@ use actix_web::web::Bytes;
 use chrono::SubsecRound;
 use std::borrow::Cow;
 
-/// Is `c` allowed in an XML 1.0 document (the `Char` production)? Surrogates cannot occur in
-/// a Rust `str`, so only the C0 controls (except tab, LF, CR) and U+FFFE/U+FFFF are refused.
+/// Is `c` kept in a document Herald writes? The `Char` production of XML 1.0 refuses the C0
+/// controls (but tab, LF, CR) and U+FFFE/U+FFFF (surrogates cannot occur in a Rust `str`);
+/// DEL, the C1 controls and U+FFFD go too (see [`xml_clean`]).
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{FFFC}' | '\u{10000}'..)
 }
