@@ -100,10 +100,12 @@ pub struct Index {
     taken_reach: BTreeMap<Option<String>, Reach>,
 }
 
-/// What `Index::sources` knows a link by: the first 128 bits of its blake3 hash.
+/// What `Index::sources` knows a link by: the first 128 bits of its blake3 hash, big-endian,
+/// so that its 32 hex digits are the hash's first 32 (the item id `Site` makes of a unique
+/// link, see [`Index::unique_source_key`]).
 fn source_key(source: &str) -> u128 {
     let hash = blake3::hash(source.as_bytes());
-    u128::from_le_bytes(hash.as_bytes()[..16].try_into().expect("a 32-byte hash"))
+    u128::from_be_bytes(hash.as_bytes()[..16].try_into().expect("a 32-byte hash"))
 }
 
 /// The paths of the articles that carry one source link. Nearly always one: a B-tree set of
@@ -246,14 +248,15 @@ impl Index {
             }
         }
         if let Some(source) = &article.source {
-            if let Some(paths) = self.sources.get_mut(&source_key(source)) {
+            let key = source_key(source);
+            if let Some(paths) = self.sources.get_mut(&key) {
                 paths.remove(path);
                 // The link became unique again: the remaining article's id changes back.
                 if paths.len() == 1 {
                     let other: Vec<String> = paths.iter().cloned().collect();
                     self.mark_article_paths(&other);
                 } else if paths.is_empty() {
-                    self.sources.remove(&source_key(source));
+                    self.sources.remove(&key);
                 }
             }
         }
@@ -303,7 +306,14 @@ impl Index {
 
     /// Whether `source` identifies exactly one article.
     pub fn source_is_unique(&self, source: &str) -> bool {
-        self.sources.get(&source_key(source)).is_some_and(|paths| paths.len() == 1)
+        self.unique_source_key(source).is_some()
+    }
+
+    /// The key of `source` (the first 128 bits of its blake3 hash) when it identifies exactly
+    /// one article: an item id is made of it, so the link is hashed once.
+    pub fn unique_source_key(&self, source: &str) -> Option<u128> {
+        let key = source_key(source);
+        self.sources.get(&key).is_some_and(|paths| paths.len() == 1).then_some(key)
     }
 
     /// Newest first, at most `feed_len`: all articles (`None`) or one category.

@@ -364,17 +364,15 @@ impl Links {
     /// The item id: front matter `id`, else a unique source link, else the path, as a tag URI
     /// (RFC 4151) so the same article has the same id on every machine and after every edit.
     fn id(&self, article: &Article, index: &Index) -> String {
+        let unique = |source: &str| index.unique_source_key(source);
         match &article.identity {
             Identity::FrontMatter(id) if looks_like_uri(id) => id.clone(),
             Identity::FrontMatter(id) => {
                 format!("tag:{}:id/{}", self.authority, utf8_percent_encode(id, SEGMENT))
             }
-            Identity::Source(source) if index.source_is_unique(source) => {
-                format!(
-                    "tag:{}:source/{}",
-                    self.authority,
-                    &blake3::hash(source.as_bytes()).to_hex()[..32]
-                )
+            // The first 32 hex digits of the link's blake3 hash.
+            Identity::Source(source) if let Some(key) = unique(source) => {
+                format!("tag:{}:source/{key:032x}", self.authority)
             }
             Identity::Source(_) | Identity::Path => {
                 format!("tag:{}:path/{}", self.authority, encode_path(&article.path))
@@ -1705,6 +1703,25 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Subscribers' readers know items by these ids: a unique source link's is the first 32
+    /// hex digits of its blake3 hash, whatever the index keys links by.
+    #[test]
+    fn an_item_id_from_a_unique_source_link_is_its_hash() {
+        let text = b"# Title\n\n`2021-01-03 @someone #news` [source](https://e.org/a/1)\n\nText.\n";
+        let parsed = crate::article::parse::parse("news/1.md", text, &Default::default());
+        let crate::article::Parsed::Article(article) = parsed else { panic!("{parsed:?}") };
+        assert!(matches!(article.identity, Identity::Source(_)), "{:?}", article.identity);
+        let mut index = Index::new(50);
+        index.insert(Arc::new((*article).clone()));
+        let links = Links {
+            base_url: "https://e.org".into(),
+            template: "{base_url}/{path}".into(),
+            authority: "e.org,2026".into(),
+        };
+        let hash = blake3::hash(b"https://e.org/a/1").to_hex();
+        assert_eq!(links.id(&article, &index), format!("tag:e.org,2026:source/{}", &hash[..32]));
     }
 
     #[test]
