@@ -641,14 +641,20 @@ fn links(line: &str) -> impl Iterator<Item = (usize, usize, &str)> + '_ {
     std::iter::from_fn(move || {
         let open = i + line[i..].find('[')?;
         let mid = open + line[open..].find("](")?;
-        let close = mid + 2 + line[mid + 2..].find(')')?;
+        let (len, target) = link_target(&line[mid + 2..])?;
+        let close = mid + 2 + len;
         // `[` nearest to `](` (skips `![` image prefixes and stray brackets before).
         let start = line[open..mid].rfind('[').map_or(open, |j| open + j);
         i = close + 1;
-        let target = line[mid + 2..close].trim();
-        let target = target.split_whitespace().next().unwrap_or("");
         Some((start, close + 1, target))
     })
+}
+
+/// What follows a link's `](` on its line: how far its `)` is, and the target (its first
+/// word: a title may follow).
+fn link_target(after: &str) -> Option<(usize, &str)> {
+    let close = after.find(')')?;
+    Some((close, after[..close].split_whitespace().next().unwrap_or("")))
 }
 
 /// A first line made mostly of Markdown links (separators and heading marks aside).
@@ -686,16 +692,13 @@ fn is_doc_target(target: &str) -> bool {
 }
 
 /// Whether `text` holds at most `n` links that [`is_index_page`] could count: every one has a
-/// `](` followed on its line by a document target and a `)`, which is what is looked for here,
-/// without walking lines or fences.
+/// `](` followed on its line by a document target ([`link_target`], as [`links`] reads it),
+/// which is what is looked for here, without walking lines or fences.
 fn doc_links_at_most(text: &str, n: usize) -> bool {
-    let b = text.as_bytes();
-    let targets = memchr::memmem::find_iter(b, "](").filter(|&mid| {
+    let targets = memchr::memmem::find_iter(text.as_bytes(), "](").filter(|&mid| {
         let rest = &text[mid + 2..];
         let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
-        line.find(')').is_some_and(|close| {
-            is_doc_target(line[..close].split_whitespace().next().unwrap_or(""))
-        })
+        link_target(line).is_some_and(|(_, target)| is_doc_target(target))
     });
     targets.take(n + 1).count() <= n
 }
