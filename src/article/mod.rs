@@ -6,6 +6,8 @@ pub mod parse;
 mod tagline;
 mod text;
 
+pub(crate) use text::any_byte;
+
 use chrono::{DateTime, Utc};
 
 /// Where a date came from, best first. Shown by `herald check`.

@@ -9,7 +9,7 @@
 use super::frontmatter::{self, FrontMatter};
 use super::tagline::{parse_tag_line, source_only_line, TagLine};
 use super::text::{
-    collapse_whitespace, cut_chars, cut_words, first_paragraph, inline_plain, strip_wiki,
+    any_byte, collapse_whitespace, cut_chars, cut_words, first_paragraph, inline_plain, strip_wiki,
 };
 use super::{Article, DateSource, Dated, Identity, ParseOptions, Parsed, Warning};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -105,10 +105,7 @@ fn decode_utf16(
 /// controls are looked for a block at a time without branching (the compiler vectorises it),
 /// and the two noncharacters by their shared first two bytes.
 fn needs_cleaning(b: &[u8]) -> bool {
-    let control = |c: u8| c < 0x20 && c != b'\t' && c != b'\n';
-    let any_control =
-        b.chunks(64).any(|block| block.iter().fold(false, |found, &c| found | control(c)));
-    any_control
+    any_byte(b, |c| c < 0x20 && c != b'\t' && c != b'\n')
         || memchr::memmem::find_iter(b, b"\xEF\xBF")
             .any(|i| matches!(b.get(i + 2), Some(0xBE | 0xBF)))
 }

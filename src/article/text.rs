@@ -106,6 +106,13 @@ pub fn cut_words(s: &mut String, max: usize) -> bool {
     true
 }
 
+/// Whether any byte of `b` is one `wanted` picks: a block of 64 bytes at a time with no
+/// early exit inside it, which the compiler vectorises (the byte scans every file and every
+/// rendered body go through; see `parse::decode` and `render::xml_clean`).
+pub fn any_byte(b: &[u8], wanted: impl Fn(u8) -> bool) -> bool {
+    b.chunks(64).any(|block| block.iter().fold(false, |found, &c| found | wanted(c)))
+}
+
 /// Largest index `<= i` that is a char boundary of `s`.
 pub fn floor_boundary(s: &str, i: usize) -> usize {
     if i >= s.len() {

@@ -213,10 +213,7 @@ pub fn xml_clean(s: &str) -> Cow<'_, str> {
 /// LF, CR) and DEL, U+0080–U+009F (`C2 80`–`C2 9F`) and U+FFFD–U+FFFF (`EF BF BD`–`BF`).
 fn all_xml_chars(b: &[u8]) -> bool {
     let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7F;
-    // No early exit within a block, so the compiler vectorises it.
-    let controls =
-        b.chunks(64).any(|block| block.iter().fold(false, |found, &c| found | control(c)));
-    !controls
+    !crate::article::any_byte(b, control)
         && !memchr::memchr_iter(0xC2, b).any(|i| matches!(b.get(i + 1), Some(0x80..=0x9F)))
         && !memchr::memmem::find_iter(b, b"\xEF\xBF")
             .any(|i| matches!(b.get(i + 2), Some(0xBD..=0xBF)))
