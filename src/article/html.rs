@@ -11,14 +11,35 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 /// Wiki markup `[[zh:word]]` becomes `word`; empty images (`![]()`) are dropped; task list
 /// boxes become ☐/☑ (feed readers drop form inputs). The HTML is then cleaned by ammonia: no
 /// scripts, styles, frames, objects, forms, event attributes or `javascript:`/`data:` URLs;
-/// links get `rel="noopener noreferrer"`.
+/// links get `rel="noopener noreferrer"`. Markdown without raw HTML gets ammonia's result
+/// without its DOM (see `generated`), in half the time.
 pub fn render(markdown: &str, base: &url::Url) -> String {
+    let (raw, has_raw_html) = markdown_to_html(markdown);
+    if !has_raw_html {
+        // Only pulldown-cmark's own tags: ammonia's result without its DOM (see `generated`).
+        if let Some(clean) = super::generated::clean(&raw, base) {
+            return clean;
+        }
+    }
+    sanitise(&raw, base)
+}
+
+/// `render` with ammonia on every body, the way it is still done for bodies with raw HTML.
+/// What `render` must equal; public for the fuzz target that holds them equal.
+#[doc(hidden)]
+pub fn render_through_ammonia(markdown: &str, base: &url::Url) -> String {
+    sanitise(&markdown_to_html(markdown).0, base)
+}
+
+/// pulldown-cmark's HTML for `markdown`, and whether the Markdown held raw HTML.
+fn markdown_to_html(markdown: &str) -> (String, bool) {
     let markdown = strip_wiki(markdown);
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_FOOTNOTES;
     let mut skip_image = 0usize;
+    let mut has_raw_html = false;
     let events = Parser::new_ext(&markdown, opts).filter_map(|ev| match ev {
         Event::Start(Tag::Image { ref dest_url, .. })
             if skip_image > 0 || dest_url.trim().is_empty() =>
@@ -32,14 +53,22 @@ pub fn render(markdown: &str, base: &url::Url) -> String {
         }
         _ if skip_image > 0 => None,
         Event::TaskListMarker(done) => Some(Event::Text(if done { "☑ " } else { "☐ " }.into())),
+        Event::Html(_) | Event::InlineHtml(_) => {
+            has_raw_html = true;
+            Some(ev)
+        }
         ev => Some(ev),
     });
     let mut raw = String::with_capacity(markdown.len() + markdown.len() / 4);
     pulldown_cmark::html::push_html(&mut raw, events);
+    (raw, has_raw_html)
+}
+
+fn sanitise(html: &str, base: &url::Url) -> String {
     ammonia::Builder::default()
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer"))
-        .clean(&raw)
+        .clean(html)
         .to_string()
 }
 
@@ -206,5 +235,203 @@ mod tests {
             let html = r(md);
             assert_inert(&html);
         }
+    }
+
+    /// Markdown that pulldown-cmark turns into HTML of its own: every kind of element and
+    /// attribute it writes with Herald's options, and the text and URLs whose escaping or
+    /// checking differs between its writer, html5ever's serialiser and ammonia.
+    const GENERATED: &[&str] = &[
+        "段落。第二行\n接着写。",
+        "# 一\n\n## 二\n\n### three\n\n#### 4\n\n##### 5\n\n###### 6",
+        "*em* **strong** ~~del~~ `code <&>\"'` ***both***",
+        "```rust title\nfn main() { \"<&>\" }\n```",
+        "```\nno language\n```\n\n    indented\n    code",
+        "> 引用\n>\n> > nested **quote**",
+        "- a\n- b\n  - c\n    1. d\n\n3. three\n4. four",
+        "- [x] done\n- [ ] todo",
+        "| left | centre | right | none |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n| `|` | \\| | x | y |",
+        "| only head |\n|---|",
+        "Note[^n] and again[^n] and [^other].\n\n[^n]: 脚注 **一**。\n\n[^other]: Two\n    paragraphs.",
+        "hard  \nbreak\\\nand soft\nbreak",
+        "above\n\n---\n\n***\nbelow",
+        "[rel](next.md) [abs](/root.md) [ext](https://other.org/x?a=1&b=2) [frag](#top)",
+        "[empty]() [space](<a b.md>) [quote](it's.md) [中文](文章/第一篇.md) [pct](a%20b.md)",
+        "[t](x.md \"a \\\"title\\\" & <more>\") [t2](y.md 'single')",
+        "[js](javascript:alert(1)) [JS](JAVASCRIPT:alert(1)) [vb](vbscript:x) [data](data:text/html,x)",
+        "[mail](mailto:a@b.org) <someone@example.org> <https://auto.example/x?y=1&z> <ftp://f.example/>",
+        "[weird](foo:bar) [tel](tel:+123) [bad](http://[::1) [host](//cdn.example/x.png) [q](?q=1)",
+        "![图](img/a.png) ![alt *em* `c` & \"q\"](https://cdn.example.org/p.jpg \"标题\")",
+        "![js](javascript:x) ![rel](../up.png)\n![line\nbreak](b.png)",
+        "[![inner](i.png)](outer.md)",
+        "[ref link][r] and ![ref img][r]\n\n[r]: target.md \"T\"",
+        "&nbsp;no-break&nbsp;spaces\u{a0}and &copy; &amp; &lt;tag&gt; &quot; &#39; &#x27; \"quotes\" 'apostrophes' > <",
+        "a < b > c & d \\<not a tag\\>",
+        "访问了[[zh:北京]]和[[zh:上海]]。",
+        "text with \u{1} control and \u{7f} del and \u{fffd}",
+        "line\u{2028}separator and tab\there",
+        "crlf\r\nline and lone\rcr",
+        "",
+    ];
+
+    /// Markdown whose HTML is left to ammonia: raw HTML, a link inside a link (html5ever
+    /// closes the outer one), a NUL (html5ever drops it).
+    const NOT_GENERATED: &[&str] = &[
+        "raw <b>html</b>",
+        "<div>\nblock\n</div>",
+        "<!-- comment -->",
+        "[x <https://y.example> z](q.md)",
+        "nul \u{0} here",
+    ];
+
+    fn pulldown(md: &str) -> String {
+        markdown_to_html(md).0
+    }
+
+    /// `render` equals ammonia on every body, alone and after every other body (pulldown-cmark's
+    /// newlines depend on what came before), and takes the shortcut for Markdown without HTML.
+    #[test]
+    fn bodies_without_raw_html_are_rendered_as_ammonia_renders_them() {
+        let base = base();
+        let mut shortcut = 0;
+        for a in GENERATED.iter().chain(NOT_GENERATED) {
+            for b in [""].iter().chain(GENERATED).chain(NOT_GENERATED) {
+                let md = format!("{b}\n\n{a}");
+                assert_eq!(render(&md, &base), render_through_ammonia(&md, &base), "{md:?}");
+                let own_tags = !markdown_to_html(&md).1;
+                if own_tags && super::super::generated::clean(&pulldown(&md), &base).is_some() {
+                    shortcut += 1;
+                }
+            }
+        }
+        for md in GENERATED {
+            assert!(
+                super::super::generated::clean(&pulldown(md), &base).is_some(),
+                "no shortcut for {md:?}: {:?}",
+                pulldown(md)
+            );
+        }
+        assert!(shortcut > GENERATED.len() * GENERATED.len() / 2, "{shortcut}");
+    }
+
+    /// The same equality on Markdown strung together from the tokens that steer pulldown-cmark,
+    /// html5ever and ammonia, in a fixed pseudo-random order (xorshift, fixed seed).
+    #[test]
+    fn shuffled_markdown_is_rendered_as_ammonia_renders_it() {
+        const TOKENS: &[&str] = &[
+            "*",
+            "_",
+            "**",
+            "~~",
+            "`",
+            "```",
+            "[",
+            "]",
+            "](",
+            ")",
+            "![",
+            "<",
+            ">",
+            "&",
+            "\"",
+            "'",
+            "\n",
+            "\n\n",
+            "  \n",
+            "\\",
+            "|",
+            "|---|",
+            "---",
+            "#",
+            "- ",
+            "1. ",
+            "3) ",
+            "> ",
+            "    ",
+            "\t",
+            "[^1]",
+            "[^1]: ",
+            "[r]",
+            "[r]: ",
+            "x.md",
+            "../y.png",
+            "#frag",
+            "?q=1&r=2",
+            "https://h.example/p",
+            "//h.example/",
+            "javascript:x",
+            "mailto:a@b.org",
+            "foo:bar",
+            "http://[::1",
+            "<https://a.example/b>",
+            "<a@b.example>",
+            "&nbsp;",
+            "&amp;",
+            "&#x27;",
+            "&copy;",
+            "\u{a0}",
+            "中文",
+            "[[zh:词]]",
+            "%20",
+            " \"t\"",
+            " ",
+            "word",
+            "<b>",
+            "</b>",
+            "<!--",
+            "-->",
+            "<div>",
+            "- [x] ",
+            "\r\n",
+        ];
+        let base = base();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut shortcut = 0;
+        for _ in 0..3000 {
+            let len = 1 + next(40);
+            let md: String = (0..len).map(|_| TOKENS[next(TOKENS.len())]).collect();
+            assert_eq!(render(&md, &base), render_through_ammonia(&md, &base), "{md:?}");
+            let (html, raw) = markdown_to_html(&md);
+            shortcut += usize::from(!raw && super::super::generated::clean(&html, &base).is_some());
+        }
+        // Raw HTML tokens are drawn often; still, many bodies must take the shortcut.
+        assert!(shortcut > 300, "{shortcut} of 3000 took the shortcut");
+    }
+
+    #[test]
+    fn bodies_ammonia_must_see_are_not_taken_by_the_shortcut() {
+        let base = base();
+        for md in NOT_GENERATED {
+            let (html, raw) = markdown_to_html(md);
+            assert!(
+                raw || super::super::generated::clean(&html, &base).is_none(),
+                "{md:?} took the shortcut"
+            );
+        }
+    }
+
+    /// Each rewrite the shortcut makes, spelled out (the equality test above says only that it
+    /// agrees with ammonia).
+    #[test]
+    fn the_shortcut_makes_ammonias_rewrites() {
+        let html = r("a  \nb\n\n---\n\n![i](x.png \"t\") [l](y.md)\n\n| h |\n|:-:|\n| c |\n\n```rs\nx\n```\n\n\"q\"&nbsp;");
+        for want in [
+            "<br>",
+            "<hr>",
+            r#"<img src="https://example.org/articles/2021/x.png" alt="i" title="t">"#,
+            r#"<a href="https://example.org/articles/2021/y.md" rel="noopener noreferrer">l</a>"#,
+            "<th>h</th>",
+            "<td>c</td>",
+            "<pre><code>x\n</code></pre>",
+            "<p>\"q\"&nbsp;</p>",
+        ] {
+            assert!(html.contains(want), "{want:?} not in {html:?}");
+        }
+        assert!(!html.contains("/>") && !html.contains("style=") && !html.contains("class="));
     }
 }

@@ -1,6 +1,7 @@
 //! An article: what Herald knows about one Markdown file, and how it is parsed.
 
 mod frontmatter;
+mod generated;
 pub mod html;
 pub mod parse;
 mod tagline;
