@@ -163,24 +163,26 @@ fn push_plain(ev: &Event<'_>, out: &mut String, image_depth: &mut usize) {
 ///
 /// Only a bounded prefix of the body is parsed, so this stays cheap on huge files.
 pub fn first_paragraph(body: &str, max_chars: usize) -> String {
-    first_paragraph_within(body, max_chars, SHORT_PREFIX)
+    first_paragraph_within(body, max_chars, &SHORT_PREFIXES)
 }
 
-/// How much of a body is parsed first for its first paragraph (see [`first_paragraph_within`]).
-const SHORT_PREFIX: usize = 4 * 1024;
+/// How much of a body is parsed for its first paragraph before the next try, shortest first
+/// (see [`first_paragraph_within`]).
+const SHORT_PREFIXES: [usize; 2] = [1024, 4 * 1024];
 
-/// [`first_paragraph`], trying the body's first `short` bytes (up to a blank line) before
-/// its first 64 KiB. pulldown-cmark reads the block structure of all it is given before the
-/// first event, and the first paragraph is nearly always near the top: parsing up to 64 KiB
-/// for it was 7 % of a cold build's CPU on gnews-2021 (perf).
+/// [`first_paragraph`], trying each of the body's first `shorts` bytes (up to a blank line)
+/// before its first 64 KiB. pulldown-cmark reads the block structure of all it is given
+/// before the first event, and the first paragraph is nearly always near the top: parsing
+/// up to 64 KiB for it was 7 % of a cold build's CPU on gnews-2021, and 4 KiB still 4.8 %
+/// at gen-100k (perf), where the first paragraph mostly ends within the first 1 KiB.
 ///
-/// The short prefix gives the same answer whenever it holds a paragraph with text: a
+/// A short prefix gives the same answer whenever it holds a paragraph with text: a
 /// paragraph ends at a blank line, and a blank line closes every block that could change how
 /// the text before it reads (a list spanning the cut can only start after a paragraph found
 /// before it, or already hold the blank line that makes it loose). Only definitions can
-/// reach back (`[label]: url`, `[^note]: text`): with a `]:` after the cut, the short
-/// prefix is not tried.
-fn first_paragraph_within(body: &str, max_chars: usize, short: usize) -> String {
+/// reach back (`[label]: url`, `[^note]: text`): with a `]:` after the cut, the prefix is
+/// not tried.
+fn first_paragraph_within(body: &str, max_chars: usize, shorts: &[usize]) -> String {
     const PREFIX: usize = 64 * 1024;
     let body = if body.len() > PREFIX {
         let cut = floor_boundary(body, PREFIX);
@@ -192,13 +194,16 @@ fn first_paragraph_within(body: &str, max_chars: usize, short: usize) -> String 
     } else {
         body
     };
-    if body.len() > short {
+    let last_definition = memchr::memmem::rfind(body.as_bytes(), b"]:");
+    let mut tried = 0;
+    for &short in shorts.iter().filter(|&&short| short < body.len()) {
         let blank = body[..floor_boundary(body, short)].rfind("\n\n");
-        let defined_later = |cut: usize| memchr::memmem::find(&body.as_bytes()[cut..], b"]:");
-        if let Some(cut) = blank.filter(|&cut| defined_later(cut).is_none()) {
+        let usable = |&cut: &usize| cut > tried && last_definition.is_none_or(|at| at < cut);
+        if let Some(cut) = blank.filter(usable) {
             if let (text, true) = paragraph_or_other(&body[..cut], max_chars) {
                 return text;
             }
+            tried = cut;
         }
     }
     paragraph_or_other(body, max_chars).0
@@ -335,20 +340,22 @@ mod tests {
             "[[zh:维基]]词条。\n\n其余。\n",
         ];
         for body in bodies {
-            let whole = first_paragraph_within(body, 40, usize::MAX);
+            let whole = first_paragraph_within(body, 40, &[]);
             for short in 0..=body.len() {
-                assert_eq!(
-                    first_paragraph_within(body, 40, short),
-                    whole,
-                    "{body:?} cut at {short}"
-                );
+                for shorts in [[short, usize::MAX], [short, short + 7]] {
+                    assert_eq!(
+                        first_paragraph_within(body, 40, &shorts),
+                        whole,
+                        "{body:?} cut at {shorts:?}"
+                    );
+                }
             }
         }
         // A long first paragraph is collected to the same length.
         let long = format!("{}\n\nnext\n", "字".repeat(500));
         assert_eq!(
-            first_paragraph_within(&long, 40, 8),
-            first_paragraph_within(&long, 40, usize::MAX)
+            first_paragraph_within(&long, 40, &[8, 16]),
+            first_paragraph_within(&long, 40, &[])
         );
     }
 
