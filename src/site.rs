@@ -245,6 +245,13 @@ pub struct FileReport {
     pub date_sources: Option<(&'static str, &'static str)>,
 }
 
+/// A parsed file with its dates resolved, ready for the index.
+enum Resolved {
+    Article(Arc<Article>, FileReport),
+    IndexPage,
+    Skipped(String),
+}
+
 impl FileReport {
     /// The report of a parsed article (dated).
     fn of(article: &Article) -> FileReport {
@@ -772,28 +779,45 @@ impl Site {
             });
             git.learn_appeared(&self.cfg.content.root, Some(&state), articles);
         }
-        for (file, parsed) in parsed {
+        // Dates and reports need only the article and what git learned above: work them
+        // out on every core, leaving the index and the maps to the loop below (it was
+        // ~0.3 s of one core at 100,000 files).
+        let git = self.git.as_ref();
+        let resolved: Vec<(SourceFile, Resolved)> = parsed
+            .into_par_iter()
+            .map(|(file, parsed)| {
+                let resolved = match parsed {
+                    Parsed::Article(mut article) => {
+                        dates::resolve(&mut article, git, file.mtime);
+                        let report = FileReport::of(&article);
+                        Resolved::Article(Arc::new(*article), report)
+                    }
+                    Parsed::IndexPage => Resolved::IndexPage,
+                    Parsed::Skipped(reason) => Resolved::Skipped(reason),
+                };
+                (file, resolved)
+            })
+            .collect();
+        for (file, resolved) in resolved {
             self.generation += 1;
             self.stamps.insert(file.rel.clone(), (Stamp::from(&file), self.generation));
-            let report = match parsed {
-                Parsed::Article(mut article) => {
-                    dates::resolve(&mut article, self.git.as_ref(), file.mtime);
-                    let report = FileReport::of(&article);
+            let report = match resolved {
+                Resolved::Article(article, report) => {
                     for w in &report.warnings {
                         tracing::warn!("{}: {w}", file.rel);
                     }
                     if article.draft {
                         self.index.remove(&file.rel);
                     } else {
-                        self.index.insert(Arc::new(*article));
+                        self.index.insert(article);
                     }
                     report
                 }
-                Parsed::IndexPage => {
+                Resolved::IndexPage => {
                     self.index.remove(&file.rel);
                     FileReport { outcome: Outcome::IndexPage, warnings: vec![], date_sources: None }
                 }
-                Parsed::Skipped(reason) => {
+                Resolved::Skipped(reason) => {
                     tracing::warn!("{}: {reason}", file.rel);
                     self.index.remove(&file.rel);
                     FileReport {
