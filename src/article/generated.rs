@@ -15,8 +15,8 @@
 //! - text and attribute values are escaped the way html5ever's serialiser escapes them.
 //!
 //! Anything else (an unknown tag or attribute, an entity pulldown-cmark does not write, a link
-//! inside a link, a CR or NUL that html5ever would rewrite) returns `None`, and the caller
-//! runs ammonia. The tests and the `body_html` fuzz target hold this output equal to
+//! inside a link, a relative URL that cannot be resolved, a CR or NUL that html5ever would
+//! rewrite) returns `None`, and the caller runs ammonia. The tests and the `body_html` fuzz target hold this output equal to
 //! ammonia's.
 
 use memchr::{memchr, memchr3};
@@ -174,7 +174,7 @@ fn push_tag<'a>(
             Attribute::Drop => {}
             Attribute::Keep => push_attribute(out, attr, &decode(raw)?),
             Attribute::Url => {
-                if let Some(url) = checked_url(&decode(raw)?, base) {
+                if let Some(url) = checked_url(&decode(raw)?, base)? {
                     push_attribute(out, attr, &url);
                 }
             }
@@ -196,12 +196,17 @@ fn push_attribute(out: &mut String, name: &str, value: &str) {
 }
 
 /// ammonia's check of a URL attribute: an absolute URL stays as written if its scheme is
-/// allowed, a relative one is resolved against `base`, anything else is dropped.
-fn checked_url(value: &str, base: &Url) -> Option<String> {
+/// allowed (`Some(Some(url))`), a relative one is resolved against `base`, anything else is
+/// dropped (`Some(None)`).
+///
+/// `None` when a relative URL cannot be resolved (`//bad host/`): ammonia drops the attribute
+/// then too, but by `swap_remove`, which moves the tag's last attribute into its place, and
+/// that order is left to ammonia itself (a fuzzing find).
+fn checked_url(value: &str, base: &Url) -> Option<Option<String>> {
     match Url::parse(value) {
-        Ok(url) => URL_SCHEMES.contains(&url.scheme()).then(|| value.to_string()),
-        Err(ParseError::RelativeUrlWithoutBase) => base.join(value).ok().map(String::from),
-        Err(_) => None,
+        Ok(url) => Some(URL_SCHEMES.contains(&url.scheme()).then(|| value.to_string())),
+        Err(ParseError::RelativeUrlWithoutBase) => base.join(value).ok().map(|u| Some(u.into())),
+        Err(_) => Some(None),
     }
 }
 

@@ -274,12 +274,16 @@ mod tests {
     ];
 
     /// Markdown whose HTML is left to ammonia: raw HTML, a link inside a link (html5ever
-    /// closes the outer one), a NUL (html5ever drops it).
+    /// closes the outer one), a relative URL that cannot be resolved, a NUL (html5ever drops
+    /// it).
     const NOT_GENERATED: &[&str] = &[
         "raw <b>html</b>",
         "<div>\nblock\n</div>",
         "<!-- comment -->",
         "[x <https://y.example> z](q.md)",
+        // Relative URLs that cannot be resolved: ammonia drops them by `swap_remove`, which
+        // reorders the remaining attributes (found by the `body_html` fuzz target).
+        "![img](<//bad host/p.png> \"t\") [a](<//bad host/> \"t\")",
         "nul \u{0} here",
     ];
 
@@ -317,71 +321,15 @@ mod tests {
     /// html5ever and ammonia, in a fixed pseudo-random order (xorshift, fixed seed).
     #[test]
     fn shuffled_markdown_is_rendered_as_ammonia_renders_it() {
+        #[rustfmt::skip]
         const TOKENS: &[&str] = &[
-            "*",
-            "_",
-            "**",
-            "~~",
-            "`",
-            "```",
-            "[",
-            "]",
-            "](",
-            ")",
-            "![",
-            "<",
-            ">",
-            "&",
-            "\"",
-            "'",
-            "\n",
-            "\n\n",
-            "  \n",
-            "\\",
-            "|",
-            "|---|",
-            "---",
-            "#",
-            "- ",
-            "1. ",
-            "3) ",
-            "> ",
-            "    ",
-            "\t",
-            "[^1]",
-            "[^1]: ",
-            "[r]",
-            "[r]: ",
-            "x.md",
-            "../y.png",
-            "#frag",
-            "?q=1&r=2",
-            "https://h.example/p",
-            "//h.example/",
-            "javascript:x",
-            "mailto:a@b.org",
-            "foo:bar",
-            "http://[::1",
-            "<https://a.example/b>",
-            "<a@b.example>",
-            "&nbsp;",
-            "&amp;",
-            "&#x27;",
-            "&copy;",
-            "\u{a0}",
-            "中文",
-            "[[zh:词]]",
-            "%20",
-            " \"t\"",
-            " ",
-            "word",
-            "<b>",
-            "</b>",
-            "<!--",
-            "-->",
-            "<div>",
-            "- [x] ",
-            "\r\n",
+            "*", "_", "**", "~~", "`", "```", "[", "]", "](", ")", "![", "<", ">", "&", "\"", "'",
+            "\n", "\n\n", "  \n", "\\", "|", "|---|", "---", "#", "- ", "1. ", "3) ", "> ", "    ",
+            "\t", "[^1]", "[^1]: ", "[r]", "[r]: ", "x.md", "../y.png", "#frag", "?q=1&r=2",
+            "https://h.example/p", "//h.example/", "javascript:x", "mailto:a@b.org", "foo:bar",
+            "http://[::1", "<https://a.example/b>", "<a@b.example>", "&nbsp;", "&amp;", "&#x27;",
+            "&copy;", "\u{a0}", "中文", "[[zh:词]]", "%20", " \"t\"", " ", "word", "<b>", "</b>",
+            "<!--", "-->", "<div>", "- [x] ", "\r\n", "<//bad host/>",
         ];
         let base = base();
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
