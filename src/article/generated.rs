@@ -23,65 +23,20 @@ use memchr::{memchr, memchr3};
 use url::{ParseError, Url};
 
 /// The URL schemes ammonia's default builder allows.
+#[rustfmt::skip]
 const URL_SCHEMES: &[&str] = &[
-    "bitcoin",
-    "ftp",
-    "ftps",
-    "geo",
-    "http",
-    "https",
-    "im",
-    "irc",
-    "ircs",
-    "magnet",
-    "mailto",
-    "mms",
-    "mx",
-    "news",
-    "nntp",
-    "openpgp4fpr",
-    "sip",
-    "sms",
-    "smsto",
-    "ssh",
-    "tel",
-    "url",
-    "webcal",
-    "wtai",
-    "xmpp",
+    "bitcoin", "ftp", "ftps", "geo", "http", "https", "im", "irc", "ircs", "magnet", "mailto",
+    "mms", "mx", "news", "nntp", "openpgp4fpr", "sip", "sms", "smsto", "ssh", "tel", "url",
+    "webcal", "wtai", "xmpp",
 ];
 
 /// The elements pulldown-cmark writes for the Markdown options Herald enables (task list
 /// boxes are replaced by text before rendering). All are on ammonia's default allow-list.
+#[rustfmt::skip]
 const TAGS: &[&str] = &[
-    "a",
-    "blockquote",
-    "br",
-    "code",
-    "del",
-    "div",
-    "em",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "img",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "strong",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "th",
-    "thead",
-    "tr",
-    "ul",
+    "a", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "img", "li", "ol", "p", "pre", "strong", "sup", "table", "tbody", "td", "th", "thead",
+    "tr", "ul",
 ];
 
 /// What ammonia does with an attribute pulldown-cmark writes.
@@ -259,5 +214,36 @@ fn push_escaped(out: &mut String, ch: char, attribute: bool) {
         '"' if attribute => out.push_str("&quot;"),
         '\u{a0}' => out.push_str("&nbsp;"),
         ch => out.push(ch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lists above are ammonia's defaults: an upgrade that changes them fails here, not in
+    /// a feed.
+    #[test]
+    fn the_lists_are_ammonias_defaults() {
+        let ammonia = ammonia::Builder::default();
+        let mut schemes: Vec<_> = ammonia.clone_url_schemes().into_iter().collect();
+        schemes.sort_unstable();
+        assert_eq!(schemes, URL_SCHEMES);
+        let tags = ammonia.clone_tags();
+        let generic = ammonia.clone_generic_attributes();
+        let by_tag = ammonia.clone_tag_attributes();
+        for tag in TAGS {
+            assert!(tags.contains(tag), "{tag}");
+            for name in ["href", "src", "title", "alt", "start", "style", "class", "id"] {
+                let allowed = generic.contains(name)
+                    || by_tag.get(tag).is_some_and(|names| names.contains(name));
+                match attribute(tag, name) {
+                    Some(Attribute::Keep | Attribute::Url) => assert!(allowed, "{tag} {name}"),
+                    Some(Attribute::Drop) => assert!(!allowed, "{tag} {name}"),
+                    None => {}
+                }
+            }
+        }
+        assert!(ammonia.clone_allowed_classes().is_empty());
     }
 }
