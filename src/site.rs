@@ -780,8 +780,8 @@ impl Site {
             git.learn_appeared(&self.cfg.content.root, Some(&state), articles);
         }
         // Dates and reports need only the article and what git learned above: work them
-        // out on every core, leaving the index and the maps to the loop below (it was
-        // ~0.3 s of one core at 100,000 files).
+        // out on every core, leaving the index and the maps to the loop below (which did
+        // it all on one core: 56-83 ms of a 457-657 ms parse of 24,203 files).
         let git = self.git.as_ref();
         let resolved: Vec<(SourceFile, Resolved)> = parsed
             .into_par_iter()
