@@ -287,8 +287,10 @@ mod tests {
         "nul \u{0} here",
     ];
 
-    fn pulldown(md: &str) -> String {
-        markdown_to_html(md).0
+    /// Whether `render` takes the shortcut for `md`.
+    fn shortcut(md: &str) -> bool {
+        let (html, has_raw_html) = markdown_to_html(md);
+        !has_raw_html && crate::article::generated::clean(&html, &base()).is_some()
     }
 
     /// `render` equals ammonia on every body, alone and after every other body (pulldown-cmark's
@@ -296,25 +298,18 @@ mod tests {
     #[test]
     fn bodies_without_raw_html_are_rendered_as_ammonia_renders_them() {
         let base = base();
-        let mut shortcut = 0;
+        let mut taken = 0;
         for a in GENERATED.iter().chain(NOT_GENERATED) {
             for b in [""].iter().chain(GENERATED).chain(NOT_GENERATED) {
                 let md = format!("{b}\n\n{a}");
                 assert_eq!(render(&md, &base), render_through_ammonia(&md, &base), "{md:?}");
-                let own_tags = !markdown_to_html(&md).1;
-                if own_tags && super::super::generated::clean(&pulldown(&md), &base).is_some() {
-                    shortcut += 1;
-                }
+                taken += usize::from(shortcut(&md));
             }
         }
         for md in GENERATED {
-            assert!(
-                super::super::generated::clean(&pulldown(md), &base).is_some(),
-                "no shortcut for {md:?}: {:?}",
-                pulldown(md)
-            );
+            assert!(shortcut(md), "no shortcut for {md:?}: {:?}", markdown_to_html(md).0);
         }
-        assert!(shortcut > GENERATED.len() * GENERATED.len() / 2, "{shortcut}");
+        assert!(taken > GENERATED.len() * GENERATED.len() / 2, "{taken}");
     }
 
     /// The same equality on Markdown strung together from the tokens that steer pulldown-cmark,
@@ -339,27 +334,21 @@ mod tests {
             state ^= state << 17;
             (state % n as u64) as usize
         };
-        let mut shortcut = 0;
+        let mut taken = 0;
         for _ in 0..3000 {
             let len = 1 + next(40);
             let md: String = (0..len).map(|_| TOKENS[next(TOKENS.len())]).collect();
             assert_eq!(render(&md, &base), render_through_ammonia(&md, &base), "{md:?}");
-            let (html, raw) = markdown_to_html(&md);
-            shortcut += usize::from(!raw && super::super::generated::clean(&html, &base).is_some());
+            taken += usize::from(shortcut(&md));
         }
         // Raw HTML tokens are drawn often; still, many bodies must take the shortcut.
-        assert!(shortcut > 300, "{shortcut} of 3000 took the shortcut");
+        assert!(taken > 300, "{taken} of 3000 took the shortcut");
     }
 
     #[test]
     fn bodies_ammonia_must_see_are_not_taken_by_the_shortcut() {
-        let base = base();
         for md in NOT_GENERATED {
-            let (html, raw) = markdown_to_html(md);
-            assert!(
-                raw || super::super::generated::clean(&html, &base).is_none(),
-                "{md:?} took the shortcut"
-            );
+            assert!(!shortcut(md), "{md:?} took the shortcut");
         }
     }
 
