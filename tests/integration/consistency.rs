@@ -316,10 +316,24 @@ struct LoadStats {
     failures: Vec<String>,
     /// (feed, coding, ETag, body identity ETag) of every 200, checked against the versions.
     seen: Vec<(String, &'static str, String)>,
+    /// The snapshots current just before and just after each request: with the poller's,
+    /// the published versions (a snapshot that lived only during one request is still seen).
+    snapshots: Vec<Arc<herald::publish::Snapshot>>,
+}
+
+/// Keep `snapshot` unless it is the last one kept.
+fn keep_new(
+    kept: &mut Vec<Arc<herald::publish::Snapshot>>,
+    snapshot: Arc<herald::publish::Snapshot>,
+) {
+    if !kept.last().is_some_and(|last| Arc::ptr_eq(last, &snapshot)) {
+        kept.push(snapshot);
+    }
 }
 
 fn hammer(
     addr: std::net::SocketAddr,
+    current: Arc<arc_swap::ArcSwap<herald::publish::Snapshot>>,
     names: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     seed: u64,
@@ -344,7 +358,9 @@ fn hammer(
             },
         };
         let started = Instant::now();
+        keep_new(&mut stats.snapshots, current.load_full());
         let result = raw::get_with(addr, &path, &extra);
+        keep_new(&mut stats.snapshots, current.load_full());
         stats.longest = stats.longest.max(started.elapsed());
         stats.requests += 1;
         let r = match result {
@@ -415,8 +431,11 @@ fn under_load_every_response_is_whole_current_and_never_mixed() {
     let seconds = env("HERALD_REPLAY_SECONDS").map(Duration::from_secs);
     let max_requests = if seconds.is_some() { usize::MAX } else { 2000 };
 
-    // Record every published version: each snapshot is seen by a tight poller; the feeds
-    // inside a snapshot are shared `Arc`s, so only new ones are hashed.
+    // Record every published version. A tight poller keeps each snapshot it sees, and the
+    // clients keep the ones current around each request; their documents are read after the
+    // load. (Reading them in the poller, which compresses each new document for its gzip
+    // ETag, let it miss a snapshot that lived for less than that on a busy machine, and the
+    // versions that snapshot served were then reported as never published.)
     let versions = Arc::new(Mutex::new(Versions::default()));
     let names = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -434,23 +453,20 @@ fn under_load_every_response_is_whole_current_and_never_mixed() {
         *names.lock().unwrap() = n;
     }
     let poller = {
-        let (current, versions, stop) = (running.current.clone(), versions.clone(), stop.clone());
+        let (current, stop) = (running.current.clone(), stop.clone());
         std::thread::spawn(move || {
-            let mut last = current.load_full();
+            let mut kept = vec![current.load_full()];
             while !stop.load(Ordering::Relaxed) {
-                let now = current.load_full();
-                if !Arc::ptr_eq(&now, &last) {
-                    record(&now, &mut versions.lock().unwrap());
-                    last = now;
-                }
+                keep_new(&mut kept, current.load_full());
                 std::thread::sleep(Duration::from_micros(200));
             }
+            kept
         })
     };
     let clients: Vec<_> = (0..4)
         .map(|i| {
-            let (names, stop) = (names.clone(), stop.clone());
-            std::thread::spawn(move || hammer(addr, names, stop, 1000 + i, max_requests))
+            let (current, names, stop) = (running.current.clone(), names.clone(), stop.clone());
+            std::thread::spawn(move || hammer(addr, current, names, stop, 1000 + i, max_requests))
         })
         .collect();
 
@@ -481,10 +497,17 @@ fn under_load_every_response_is_whole_current_and_never_mixed() {
         total.longest = total.longest.max(s.longest);
         total.failures.extend(s.failures);
         total.seen.extend(s.seen);
+        total.snapshots.extend(s.snapshots);
     }
-    poller.join().unwrap();
+    total.snapshots.extend(poller.join().unwrap());
     let elapsed = started.elapsed();
-    let versions = versions.lock().unwrap();
+    let mut versions = versions.lock().unwrap();
+    let mut recorded = HashSet::new();
+    for snapshot in &total.snapshots {
+        if recorded.insert(Arc::as_ptr(snapshot)) {
+            record(snapshot, &mut versions);
+        }
+    }
     let published: usize = versions.identity.values().map(HashSet::len).sum();
     for (name, coding, etag) in &total.seen {
         let set = if *coding == "gzip" { &versions.gzip } else { &versions.identity };
