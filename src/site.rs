@@ -371,14 +371,13 @@ impl Links {
     /// The item id: front matter `id`, else a unique source link, else the path, as a tag URI
     /// (RFC 4151) so the same article has the same id on every machine and after every edit.
     fn id(&self, article: &Article, index: &Index) -> String {
-        let unique = |source: &str| index.unique_source_key(source);
         match &article.identity {
             Identity::FrontMatter(id) if looks_like_uri(id) => id.clone(),
             Identity::FrontMatter(id) => {
                 format!("tag:{}:id/{}", self.authority, utf8_percent_encode(id, SEGMENT))
             }
             // The first 32 hex digits of the link's blake3 hash.
-            Identity::Source(source) if let Some(key) = unique(source) => {
+            Identity::Source(source) if let Some(key) = index.unique_source_key(source) => {
                 format!("tag:{}:source/{key:032x}", self.authority)
             }
             Identity::Source(_) | Identity::Path => {
