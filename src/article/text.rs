@@ -194,11 +194,17 @@ fn first_paragraph_within(body: &str, max_chars: usize, shorts: &[usize]) -> Str
     } else {
         body
     };
-    let last_definition = memchr::memmem::rfind(body.as_bytes(), b"]:");
+    // Looked for only once a prefix is worth trying: a body shorter than every prefix, or a
+    // long first paragraph without a blank line, never needs it.
+    let last_definition = std::cell::OnceCell::new();
+    let defined_after = |cut: usize| {
+        let at = last_definition.get_or_init(|| memchr::memmem::rfind(body.as_bytes(), b"]:"));
+        at.is_some_and(|at| at >= cut)
+    };
     let mut tried = 0;
     for &short in shorts.iter().filter(|&&short| short < body.len()) {
         let blank = body[..floor_boundary(body, short)].rfind("\n\n");
-        let usable = |&cut: &usize| cut > tried && last_definition.is_none_or(|at| at < cut);
+        let usable = |&cut: &usize| cut > tried && !defined_after(cut);
         if let Some(cut) = blank.filter(usable) {
             if let (text, true) = paragraph_or_other(&body[..cut], max_chars) {
                 return text;
