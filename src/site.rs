@@ -45,10 +45,14 @@ pub fn page_key(slug: &str, n: usize) -> String {
 /// served (when there is a complete page) so that the newest archive's `next-archive` link
 /// leads somewhere; it changes with every addition and is not an archive.
 ///
-/// The live feed links `prev-archive` to page `linked`, the newest complete page that leaves
-/// at least `feeds.items` articles to the live feed, and holds every article newer than it:
-/// between `feeds.items` and `feeds.items + P - 1` articles (all of them while there are
-/// fewer). So walking `prev-archive` from the live feed reaches every article exactly once.
+/// The live feed holds the newest `feeds.items` articles (all of them while there are fewer;
+/// the whole open page when `P` is the larger and the open page holds more) and links
+/// `prev-archive` to page `linked`, the newest complete page with an article older than the
+/// live feed's. Walking `prev-archive` from the live feed reaches every article; the newest
+/// articles of page `linked` may also be in the live feed, which RFC 5005 §4.2 allows (a
+/// reader keeps the copy of the newest document). Holding every article after a page instead
+/// (up to `feeds.items + P - 1`) would render and send more bodies, and make a delete bring
+/// back a page's worth of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub total: usize,
@@ -57,22 +61,26 @@ pub struct Layout {
     pub complete: usize,
     /// The page the live feed's `prev-archive` points to; 0 for none.
     pub linked: usize,
+    live: usize,
 }
 
 impl Layout {
     pub fn new(total: usize, page_size: usize, feed_len: usize) -> Layout {
         let page_size = page_size.max(1);
-        Layout {
-            total,
-            page_size,
-            complete: total / page_size,
-            linked: total.saturating_sub(feed_len) / page_size,
-        }
+        let complete = total / page_size;
+        let open = total - complete * page_size;
+        let live = feed_len.min(total).max(open);
+        Layout { total, page_size, complete, linked: (total - live).div_ceil(page_size), live }
     }
 
     /// Number of articles in the live feed (the newest ones).
     pub fn live_len(&self) -> usize {
-        self.total - self.linked * self.page_size
+        self.live
+    }
+
+    /// Pages `1..=behind` hold only articles older than the live feed's.
+    pub fn behind(&self) -> usize {
+        (self.total - self.live) / self.page_size
     }
 
     /// Pages served: the complete ones and, once there is one, the open page after them.
@@ -940,7 +948,7 @@ impl Site {
         if !self.pack_pages {
             return;
         }
-        for n in (1..=self.layout(category).linked).rev() {
+        for n in (1..=self.layout(category).behind()).rev() {
             let mut whole = false;
             for ext in PAGE_EXTS {
                 let file = format!("{}.{ext}", page_key(slug, n));
@@ -1341,8 +1349,9 @@ impl Site {
                 // complete ones after `linked`) stay whole: added articles and edits of recent
                 // ones render them again, and compressing them would be on every such edit's
                 // path. `pack_behind` packs them once the live feed has moved past them.
-                let packed =
-                    self.pack_pages && complete && n <= self.layout(job.category.as_deref()).linked;
+                let packed = self.pack_pages
+                    && complete
+                    && n <= self.layout(job.category.as_deref()).behind();
                 let page = |body, content_type| match packed {
                     true => Encoded::packed(body, content_type, last_modified),
                     false => Encoded::new(body, content_type, last_modified),
@@ -1703,6 +1712,38 @@ mod tests {
             ..Overrides::default()
         };
         Arc::new(raw.validate(&overrides, root).unwrap())
+    }
+
+    /// For every list size, page size and `feeds.items`: the live feed holds exactly
+    /// `feeds.items` articles unless the list or the open page says otherwise, and together
+    /// with the pages from `linked` down it holds every article, repeating only what the
+    /// linked page shares with it.
+    #[test]
+    fn the_live_feed_holds_feeds_items_and_links_the_page_it_leaves_off_in() {
+        for total in 0..130 {
+            for page_size in 1..13 {
+                for items in 1..16 {
+                    let l = Layout::new(total, page_size, items);
+                    let case = format!("{total} articles, pages of {page_size}, {items} items");
+                    let open = total % page_size;
+                    assert_eq!(l.live_len(), items.min(total).max(open), "{case}");
+                    assert_eq!(l.complete, total / page_size, "{case}");
+                    assert!(l.linked <= l.complete, "{case}: only complete pages are linked");
+                    // In date order the live feed is `older..total`, page n `(n-1)·P..n·P`.
+                    let older = total - l.live_len();
+                    assert!(l.linked * page_size >= older, "{case}: a gap before the live feed");
+                    if l.linked > 0 {
+                        assert!((l.linked - 1) * page_size < older, "{case}: linked too new");
+                    } else {
+                        assert_eq!(older, 0, "{case}: nothing links the older articles");
+                    }
+                    let repeated = l.linked * page_size - older;
+                    assert!(repeated < page_size.min(l.live_len() + 1), "{case}: {repeated}");
+                    assert_eq!(l.behind(), older / page_size, "{case}");
+                    assert!(l.behind() <= l.linked, "{case}");
+                }
+            }
+        }
     }
 
     /// Each cached item's RSS bytes by (feed, path), cut from its feed's served documents,

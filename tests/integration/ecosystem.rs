@@ -258,18 +258,32 @@ fn opml_has_one_outline_per_feed() {
     assert!(!site.render_dirty().changed_files.contains(&"index.opml".to_string()));
 }
 
+/// Walk `slug`'s archive from its live feed: every one of its `total` articles is met, and
+/// only the live feed's articles that the page it links also holds are met twice (RFC 5005
+/// §4.2: a reader keeps the copy of the newest document). Returns the pages walked.
+fn walk_all(site: &Site, slug: &str, ext: &str, total: usize) -> Vec<String> {
+    let (seen, pages) = walk(site, slug, ext);
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), total, "{slug}.{ext}: every article: {seen:?}");
+    let live: BTreeSet<String> = ids(&doc(site, &format!("{slug}.{ext}"))).into_iter().collect();
+    let linked: BTreeSet<String> = match pages.first() {
+        Some(page) => ids(&doc(site, page)).into_iter().collect(),
+        None => BTreeSet::new(),
+    };
+    let twice: BTreeSet<&String> = live.intersection(&linked).collect();
+    assert_eq!(seen.len(), total + twice.len(), "{slug}.{ext}: repeated beyond the overlap");
+    pages
+}
+
 #[test]
-fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
+fn walking_prev_archive_from_the_live_feed_reaches_every_article() {
     let dir = archive_site(23);
     let out = tempfile::tempdir().unwrap();
     let site = Site::build(archive_config(dir.path(), out.path())).unwrap();
-    // `all`: 23 articles = 4 complete pages of 5 + 3; the live feed keeps at least 3 items,
-    // so it links page 4 and holds the 3 newest; page 5 is the open page (3 items).
+    // `all`: 23 articles = 4 complete pages of 5 + 3; the live feed holds the 3 newest (the
+    // open page) and links page 4; page 5 is the open page.
     for ext in ["atom", "rss"] {
-        let (seen, pages) = walk(&site, "all", ext);
-        let unique: BTreeSet<&String> = seen.iter().collect();
-        assert_eq!(seen.len(), 23, "every article exactly once ({ext}): {seen:?}");
-        assert_eq!(unique.len(), 23);
+        let pages = walk_all(&site, "all", ext, 23);
         assert_eq!(
             pages,
             (1..=4).rev().map(|n| format!("all/archive/{n}.{ext}")).collect::<Vec<_>>()
@@ -308,15 +322,36 @@ fn walking_prev_archive_from_the_live_feed_reaches_every_article_once() {
     assert!(!site.feeds()["all/archive/5.atom"].immutable);
     assert!(!site.feeds()["all.atom"].immutable);
 
-    // A category: 12 Even articles = 2 pages + 2; the live feed needs 3, so it links page 1
-    // and holds 7.
-    let (seen, pages) = walk(&site, "even", "atom");
-    assert_eq!(seen.len(), 12);
-    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 12);
-    assert_eq!(pages, ["even/archive/1.atom"]);
-    assert_eq!(ids(&doc(&site, "even.atom")).len(), 7);
-    assert!(site.feeds().contains_key("even/archive/2.atom"));
+    // A category: 12 Even articles = 2 pages + 2; the live feed holds the 3 newest and links
+    // page 2, whose newest article (Article 018) it holds too.
+    let pages = walk_all(&site, "even", "atom", 12);
+    assert_eq!(pages, ["even/archive/2.atom", "even/archive/1.atom"]);
+    assert_eq!(
+        titles(&parse_feed(&doc(&site, "even.atom"))),
+        ["Article 022", "Article 020", "Article 018"]
+    );
+    assert_eq!(titles(&parse_feed(&doc(&site, "even/archive/2.atom")))[0], "Article 018");
     assert!(site.feeds().contains_key("even/archive/3.atom"));
+
+    // Whatever the sizes: `feeds.items` items, every article reached.
+    for (items, page_size) in [(1, 1), (2, 7), (4, 4), (5, 3), (7, 2), (30, 4)] {
+        let out = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[content]\ngit_dates = false\n[feeds]\nitems = {items}\narchive_page_size = {page_size}\n"
+        );
+        let site = Site::build(config_with(dir.path(), out.path(), &text)).unwrap();
+        for (slug, total) in [("all", 23), ("even", 12), ("odd", 11)] {
+            let pages = walk_all(&site, slug, "rss", total);
+            let open = total % page_size;
+            let live = ids(&doc(&site, &format!("{slug}.rss"))).len();
+            assert_eq!(
+                live,
+                items.min(total).max(open),
+                "{slug}: {items} items, pages of {page_size}"
+            );
+            assert_eq!(pages.len(), (total - live).div_ceil(page_size), "{slug}: {pages:?}");
+        }
+    }
 }
 
 #[test]
@@ -354,9 +389,7 @@ fn complete_pages_are_byte_identical_after_an_add_and_only_changed_pages_render(
     // all: live + page 5 + open page 6; Odd: live + open page 3; Even: untouched.
     assert_eq!(report.feeds_rendered, 5, "{report:?}");
     assert!(!report.changed_files.iter().any(|f| f.starts_with("even")), "{report:?}");
-    let (seen, _) = walk(&site, "all", "atom");
-    assert_eq!(seen.len(), 25);
-    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 25);
+    walk_all(&site, "all", "atom", 25);
 
     // Editing an old article changes its pages (new bytes, new ETag) and only those.
     let old = dir.path().join("posts/001.md");
@@ -388,8 +421,7 @@ fn complete_pages_are_byte_identical_after_an_add_and_only_changed_pages_render(
         "{:?}",
         site.feeds().keys().collect::<Vec<_>>()
     );
-    let (seen, _) = walk(&site, "all", "rss");
-    assert_eq!(seen.len(), 10);
+    walk_all(&site, "all", "rss", 10);
 }
 
 /// Every served document of `site`: name → bytes.
