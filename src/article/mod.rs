@@ -7,7 +7,7 @@ pub mod parse;
 mod tagline;
 mod text;
 
-pub(crate) use text::any_byte;
+pub(crate) use text::{any_byte, EF_BF};
 
 use chrono::{DateTime, Utc};
 

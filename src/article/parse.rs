@@ -106,8 +106,7 @@ fn decode_utf16(
 /// and the two noncharacters by their shared first two bytes.
 fn needs_cleaning(b: &[u8]) -> bool {
     any_byte(b, |c| c < 0x20 && c != b'\t' && c != b'\n')
-        || memchr::memmem::find_iter(b, b"\xEF\xBF")
-            .any(|i| matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+        || super::EF_BF.find_iter(b).any(|i| matches!(b.get(i + 2), Some(0xBE | 0xBF)))
 }
 
 /// CRLF/CR → LF, forbidden characters dropped. Returns the text and, if any were dropped,

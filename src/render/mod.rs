@@ -215,8 +215,7 @@ fn all_xml_chars(b: &[u8]) -> bool {
     let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7F;
     !crate::article::any_byte(b, control)
         && !memchr::memchr_iter(0xC2, b).any(|i| matches!(b.get(i + 1), Some(0x80..=0x9F)))
-        && !memchr::memmem::find_iter(b, b"\xEF\xBF")
-            .any(|i| matches!(b.get(i + 2), Some(0xBD..=0xBF)))
+        && !crate::article::EF_BF.find_iter(b).any(|i| matches!(b.get(i + 2), Some(0xBD..=0xBF)))
 }
 
 /// Owned [`xml_clean`], for the feed crates' `String` fields.
