@@ -1,8 +1,9 @@
 //! Index: articles by path, and per-category newest-first lists, updated in place.
 //!
 //! A change touches only the lists of the categories the article was or is in, and records
-//! which feeds must be rendered again: a feed is dirty only when the change reaches its
-//! newest `feed_len` items, so an edit deep in the archive re-renders nothing.
+//! which lists it touched and how far back in each (the reach): `Site::plan` looks only at
+//! those lists, from their newest article down to the reach, and its fingerprints of the
+//! documents decide what is rendered again.
 
 use crate::article::Article;
 use chrono::{DateTime, Utc};
@@ -50,22 +51,11 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-/// Which feeds must be rendered again.
+/// The lists a change touched: all articles, and these categories.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Dirty {
+pub struct Touched {
     pub all: bool,
     pub categories: BTreeSet<String>,
-}
-
-/// How far back from the newest a list changed: every position from its newest article down
-/// to this key (inclusive) may hold another article or a changed one; the articles older
-/// than it neither changed nor moved (their rank counted from the oldest is the same).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reach {
-    /// Down to this key (one that is or was in the list).
-    Key(Key),
-    /// The whole list.
-    Oldest,
 }
 
 #[derive(Debug, Default)]
@@ -85,19 +75,19 @@ pub struct Index {
     /// Keyed by a 128-bit hash of the link rather than a copy of it (~7 MB at 100,000
     /// articles; a collision is as likely as guessing a random 128-bit number).
     sources: rustc_hash::FxHashMap<u128, Carriers>,
-    dirty: Dirty,
-    /// Lists that changed anywhere (not only in their newest `feed_len`): the archive pages
-    /// cover every article, so they look at these.
-    touched: Dirty,
+    /// Lists that changed anywhere: the live feeds and archive pages to look at again.
+    touched: Touched,
     /// Every version of an article that a change added, replaced, removed or re-identified
     /// since the last `take_touched_articles`: custom feeds select by title and categories,
     /// so they look at the old and the new versions to know whether a change reaches them.
     touched_articles: Vec<Arc<Article>>,
     /// How far back each touched list (`None`: all articles) changed, since the last
-    /// `take_touched`, and as of it (`reach`): archive pages older than that are unchanged,
-    /// so a rebuild need not look at them.
-    pending_reach: BTreeMap<Option<String>, Reach>,
-    taken_reach: BTreeMap<Option<String>, Reach>,
+    /// `take_touched`, and as of it (`reach`): every position from the list's newest article
+    /// down to this key (one that is or was in the list) may hold another article or a
+    /// changed one; the older articles neither changed nor moved (their rank counted from the
+    /// oldest is the same), so a rebuild need not look at their archive pages.
+    pending_reach: BTreeMap<Option<String>, Key>,
+    taken_reach: BTreeMap<Option<String>, Key>,
 }
 
 /// What `Index::sources` knows a link by: the first 128 bits of its blake3 hash, big-endian,
@@ -203,18 +193,19 @@ impl Index {
 
     /// Add or replace the article at `article.path`.
     pub fn insert(&mut self, article: Arc<Article>) {
-        self.remove(&article.path);
+        // One lookup of the path: the version replaced, if any, comes back from the map.
+        if let Some(old) = self.by_path.insert(article.path.clone(), Arc::clone(&article)) {
+            self.unlist(&old);
+        }
         let k = key(&article);
         self.touch(&article, &k);
         self.all.insert(k.clone());
-        self.mark(None, &k);
         for category in &article.categories {
             let list = self.by_category.entry(category.clone()).or_insert_with(|| {
                 self.category_changes += 1;
                 BTreeSet::new()
             });
             list.insert(k.clone());
-            mark_if_top(&mut self.dirty, list, &k, self.feed_len, category);
         }
         if let Some(source) = &article.source {
             let paths = self.sources.entry(source_key(source)).or_default();
@@ -226,24 +217,27 @@ impl Index {
                 self.mark_article_paths(&other);
             }
         }
-        self.by_path.insert(article.path.clone(), article);
     }
 
     /// Remove the article at `path`, if any.
     pub fn remove(&mut self, path: &str) -> Option<Arc<Article>> {
         let article = self.by_path.remove(path)?;
-        let k = key(&article);
-        self.touch(&article, &k);
-        self.mark(None, &k);
+        self.unlist(&article);
+        Some(article)
+    }
+
+    /// Take `article`, no longer in `by_path`, out of its lists and its source's carriers.
+    fn unlist(&mut self, article: &Arc<Article>) {
+        let path = &article.path;
+        let k = key(article);
+        self.touch(article, &k);
         self.all.remove(&k);
         for category in &article.categories {
             if let Some(list) = self.by_category.get_mut(category) {
-                mark_if_top(&mut self.dirty, list, &k, self.feed_len, category);
                 list.remove(&k);
                 if list.is_empty() {
                     self.by_category.remove(category);
                     self.category_changes += 1;
-                    self.dirty.categories.insert(category.clone());
                 }
             }
         }
@@ -260,7 +254,6 @@ impl Index {
                 }
             }
         }
-        Some(article)
     }
 
     fn touch(&mut self, article: &Arc<Article>, k: &Key) {
@@ -269,24 +262,9 @@ impl Index {
         self.touched.categories.extend(article.categories.iter().cloned());
         let lists = std::iter::once(None).chain(article.categories.iter().cloned().map(Some));
         for list in lists {
-            let reach = self.pending_reach.entry(list).or_insert_with(|| Reach::Key(k.clone()));
-            if *reach < Reach::Key(k.clone()) {
-                *reach = Reach::Key(k.clone());
-            }
-        }
-    }
-
-    fn mark(&mut self, category: Option<&str>, k: &Key) {
-        match category {
-            None => {
-                if top_contains(&self.all, k, self.feed_len) {
-                    self.dirty.all = true;
-                }
-            }
-            Some(c) => {
-                if let Some(list) = self.by_category.get(c) {
-                    mark_if_top(&mut self.dirty, list, k, self.feed_len, c);
-                }
+            let reach = self.pending_reach.entry(list).or_insert_with(|| k.clone());
+            if *reach < *k {
+                *reach = k.clone();
             }
         }
     }
@@ -294,12 +272,7 @@ impl Index {
     fn mark_article_paths(&mut self, paths: &[String]) {
         for path in paths {
             if let Some(article) = self.by_path.get(path).cloned() {
-                let k = key(&article);
-                self.touch(&article, &k);
-                self.mark(None, &k);
-                for c in &article.categories {
-                    self.mark(Some(c), &k);
-                }
+                self.touch(&article, &key(&article));
             }
         }
     }
@@ -355,7 +328,7 @@ impl Index {
 
     /// How far back all (`None`) or one category changed as of the last `take_touched`;
     /// `None` when it did not change.
-    pub fn reach(&self, category: Option<&str>) -> Option<&Reach> {
+    pub fn reach(&self, category: Option<&str>) -> Option<&Key> {
         self.taken_reach.get(&category.map(str::to_string))
     }
 
@@ -368,7 +341,7 @@ impl Index {
     }
 
     /// Lists changed anywhere since the last call (see `touched`).
-    pub fn take_touched(&mut self) -> Dirty {
+    pub fn take_touched(&mut self) -> Touched {
         self.taken_reach = std::mem::take(&mut self.pending_reach);
         std::mem::take(&mut self.touched)
     }
@@ -391,31 +364,6 @@ impl Index {
 
     pub fn has_category(&self, name: &str) -> bool {
         self.by_category.contains_key(name)
-    }
-
-    /// Feeds changed since the last call.
-    pub fn take_dirty(&mut self) -> Dirty {
-        std::mem::take(&mut self.dirty)
-    }
-
-    /// Mark every feed dirty (after a full rescan or a configuration change).
-    pub fn mark_all_dirty(&mut self) {
-        self.dirty.all = true;
-        self.dirty.categories.extend(self.by_category.keys().cloned());
-        self.touched = self.dirty.clone();
-        let lists = std::iter::once(None).chain(self.by_category.keys().cloned().map(Some));
-        self.pending_reach = lists.map(|list| (list, Reach::Oldest)).collect();
-    }
-}
-
-/// Whether `k`, which is in `list`, sorts within its first `n` keys.
-fn top_contains(list: &BTreeSet<Key>, k: &Key, n: usize) -> bool {
-    list.len() <= n || list.iter().nth(n - 1).is_some_and(|nth| k <= nth)
-}
-
-fn mark_if_top(dirty: &mut Dirty, list: &BTreeSet<Key>, k: &Key, n: usize, category: &str) {
-    if top_contains(list, k, n) {
-        dirty.categories.insert(category.to_string());
     }
 }
 
@@ -513,34 +461,18 @@ mod tests {
     }
 
     #[test]
-    fn a_change_outside_the_newest_items_dirties_no_feed() {
-        let mut index = Index::new(2);
-        for (path, day) in [("a.md", 1), ("b.md", 3), ("c.md", 2)] {
-            index.insert(article(path, day, &["x"], None));
-        }
-        index.take_dirty();
-        index.insert(article("a.md", 1, &["x"], None));
-        assert_eq!(
-            index.take_dirty(),
-            Dirty::default(),
-            "the oldest article is not in a 2-item feed"
-        );
-        index.insert(article("a.md", 9, &["x"], None));
-        let dirty = index.take_dirty();
-        assert!(dirty.all && dirty.categories.contains("x"), "now it is the newest: {dirty:?}");
-    }
-
-    #[test]
-    fn moving_an_article_between_categories_dirties_both_and_drops_empty_ones() {
+    fn moving_an_article_between_categories_touches_both_and_drops_empty_ones() {
         let mut index = Index::new(10);
         index.insert(article("a.md", 1, &["old"], None));
-        index.take_dirty();
+        index.take_touched();
         index.insert(article("a.md", 1, &["new"], None));
-        let dirty = index.take_dirty();
-        assert_eq!(dirty.categories, BTreeSet::from(["old".to_string(), "new".to_string()]));
+        let touched = index.take_touched();
+        assert_eq!(touched.categories, BTreeSet::from(["old".to_string(), "new".to_string()]));
+        assert!(touched.all);
         assert!(!index.has_category("old"));
         assert!(index.remove("a.md").is_some());
         assert!(index.is_empty());
+        assert_eq!(index.take_touched().categories, BTreeSet::from(["new".to_string()]));
     }
 
     #[test]
@@ -565,15 +497,15 @@ mod tests {
         }
         index.take_touched();
         let oldest = key(&article("a.md", 1, &[], None));
-        assert_eq!(index.reach(None), Some(&Reach::Key(oldest)), "every article was added");
+        assert_eq!(index.reach(None), Some(&oldest), "every article was added");
         index.take_touched();
         assert_eq!(index.reach(None), None, "nothing changed since");
         // c.md moves from day 3 to day 9: the list changed down to where it was.
         index.insert(article("c.md", 9, &["x"], None));
         index.take_touched();
         let old_c = key(&article("c.md", 3, &[], None));
-        assert_eq!(index.reach(None), Some(&Reach::Key(old_c.clone())));
-        assert_eq!(index.reach(Some("x")), Some(&Reach::Key(old_c.clone())));
+        assert_eq!(index.reach(None), Some(&old_c));
+        assert_eq!(index.reach(Some("x")), Some(&old_c));
         assert_eq!(index.reach(Some("y")), None);
         // c (9), d (4) are newer than where c was; b and a are not.
         assert_eq!(index.count_down_to(None, &old_c), 2);
@@ -581,11 +513,8 @@ mod tests {
         index.insert(article("a.md", 10, &["x"], None));
         index.take_touched();
         let old_a = key(&article("a.md", 1, &[], None));
-        assert_eq!(index.reach(Some("x")), Some(&Reach::Key(old_a.clone())));
+        assert_eq!(index.reach(Some("x")), Some(&old_a));
         assert_eq!(index.count_down_to(Some("x"), &old_a), 4);
-        index.mark_all_dirty();
-        index.take_touched();
-        assert_eq!(index.reach(Some("x")), Some(&Reach::Oldest));
     }
 
     #[test]
@@ -595,9 +524,11 @@ mod tests {
         assert!(index.source_is_unique("https://e.org/1"));
         index.insert(article("b.md", 2, &["y"], Some("https://e.org/1")));
         assert!(!index.source_is_unique("https://e.org/1"));
-        index.take_dirty();
+        index.take_touched();
         index.remove("b.md");
         assert!(index.source_is_unique("https://e.org/1"));
-        assert!(index.take_dirty().categories.contains("x"), "a.md's id changed back");
+        let touched = index.take_touched();
+        assert!(touched.categories.contains("x"), "a.md's id changed back: {touched:?}");
+        assert_eq!(index.reach(Some("x")), Some(&key(&article("a.md", 1, &[], None))));
     }
 }

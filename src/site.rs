@@ -4,7 +4,7 @@
 use crate::article::{self, Article, Identity, ParseOptions, Parsed};
 use crate::config::Config;
 use crate::dates::{self, GitDates};
-use crate::index::{Index, Reach};
+use crate::index::Index;
 use crate::publish::{ArticleSource, FeedKind, FeedListing, Snapshot};
 use crate::render::encode::Encoded;
 use crate::render::{self, FeedItem, FeedMeta, HistoryLink};
@@ -852,10 +852,7 @@ impl Site {
     /// fingerprint per document) are rendered. Returns the names of the files written and
     /// removed, for the on-disk mirror.
     pub fn render_dirty(&mut self) -> RebuildReport {
-        // The fingerprints below decide what is rendered; the index's feed-top tracking is
-        // subsumed by them.
         let started = std::time::Instant::now();
-        let _ = self.index.take_dirty();
         let touched = self.index.take_touched();
         let touched_articles = self.index.take_touched_articles();
         let mut lists: BTreeSet<Option<String>> =
@@ -1186,8 +1183,7 @@ impl Site {
         }
         let older = match self.index.reach(category) {
             None => layout.total,
-            Some(Reach::Oldest) => 0,
-            Some(Reach::Key(k)) => layout.total - self.index.count_down_to(category, k),
+            Some(k) => layout.total - self.index.count_down_to(category, k),
         };
         (older / layout.page_size).min(layout.complete)
     }
