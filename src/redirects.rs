@@ -16,6 +16,7 @@
 
 use crate::article::Article;
 use crate::index::Index;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -506,9 +507,11 @@ impl Tracker {
         if !self.loaded {
             self.read();
         }
+        // The keys and samples are hashes of every article on a first build: worked out on
+        // every core (they were 0.14 s on one core of a 100,000-article build, perf).
+        let keys: Vec<u64> = touched.par_iter().map(|a| article_key(a)).collect();
         let mut wanted: BTreeSet<&str> = BTreeSet::new();
-        for article in touched {
-            let key = article_key(article);
+        for (article, key) in touched.iter().zip(keys) {
             for name in &article.categories {
                 if self.record.categories.get(name).is_none_or(|c| may_change(&c.sample, key)) {
                     wanted.insert(name);
@@ -523,9 +526,10 @@ impl Tracker {
                 wanted.insert(name);
             }
         }
+        let wanted: Vec<&str> =
+            wanted.into_iter().filter(|name| served.contains_key(*name)).collect();
         let samples = wanted
-            .into_iter()
-            .filter(|name| served.contains_key(*name))
+            .into_par_iter()
             .map(|name| {
                 (name.to_string(), sample(index.everything(Some(name)).into_iter().map(|a| &**a)))
             })
