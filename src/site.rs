@@ -229,10 +229,19 @@ impl std::hash::Hasher for Blake3 {
 /// Percent-encode each `/`-separated segment of a path (Chinese names stay readable in
 /// browsers, which decode them for display).
 pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(path.len() * 3);
+    push_encoded_path(&mut out, path);
+    out
+}
+
+/// [`encode_path`] appended to `out`.
+fn push_encoded_path(out: &mut String, path: &str) {
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.extend(utf8_percent_encode(segment, SEGMENT));
+    }
 }
 
 /// What happened to one file, for `herald check` and the logs.
@@ -356,24 +365,87 @@ impl ArticleSource for Bodies {
 #[derive(Debug, Clone)]
 struct Links {
     base_url: String,
-    template: String,
+    template: Vec<LinkPart>,
     authority: String,
 }
 
+/// A piece of `feeds.link_template`: text, or a placeholder to fill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LinkPart {
+    Text(String),
+    BaseUrl,
+    Path,
+    PathNoExt,
+    Slug,
+    Id,
+}
+
+/// `template` cut at its placeholders, once: filling it with a chain of `str::replace`
+/// built five strings per link and computed every value whether named or not, and links
+/// are made for every item of every document (4.6 % of a gen-100k cold build's CPU, perf).
+/// Anything in braces that is not a placeholder stays text (the configuration rejects it).
+fn link_parts(template: &str) -> Vec<LinkPart> {
+    const NAMES: [(&str, LinkPart); 5] = [
+        ("{base_url}", LinkPart::BaseUrl),
+        ("{path}", LinkPart::Path),
+        ("{path_no_ext}", LinkPart::PathNoExt),
+        ("{slug}", LinkPart::Slug),
+        ("{id}", LinkPart::Id),
+    ];
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        match NAMES.iter().find(|(name, _)| rest.starts_with(name)) {
+            Some((name, part)) => {
+                if !text.is_empty() {
+                    parts.push(LinkPart::Text(std::mem::take(&mut text)));
+                }
+                parts.push(part.clone());
+                rest = &rest[name.len()..];
+            }
+            None => {
+                let c = rest.chars().next().expect("rest is not empty");
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if !text.is_empty() {
+        parts.push(LinkPart::Text(text));
+    }
+    parts
+}
+
 impl Links {
+    fn new(base_url: &str, template: &str, authority: &str) -> Links {
+        Links {
+            base_url: base_url.to_string(),
+            template: link_parts(template),
+            authority: authority.to_string(),
+        }
+    }
+
     fn link(&self, article: &Article, id: &str) -> String {
-        let path = encode_path(&article.path);
-        let no_ext = path.strip_suffix(".md").unwrap_or(&path).to_string();
-        let stem = article.path.rsplit('/').next().unwrap_or("").trim_end_matches(".md");
-        self.template
-            .replace("{base_url}", &self.base_url)
-            .replace("{path_no_ext}", &no_ext)
-            .replace("{path}", &path)
-            .replace(
-                "{slug}",
-                &utf8_percent_encode(&crate::slug::slugify(stem), SEGMENT).to_string(),
-            )
-            .replace("{id}", &utf8_percent_encode(id, SEGMENT).to_string())
+        let mut out = String::with_capacity(self.base_url.len() + 3 * article.path.len() + 16);
+        for part in &self.template {
+            match part {
+                LinkPart::Text(text) => out.push_str(text),
+                LinkPart::BaseUrl => out.push_str(&self.base_url),
+                LinkPart::Path => push_encoded_path(&mut out, &article.path),
+                LinkPart::PathNoExt => {
+                    let path = article.path.strip_suffix(".md").unwrap_or(&article.path);
+                    push_encoded_path(&mut out, path);
+                }
+                LinkPart::Slug => {
+                    let stem = article.path.rsplit('/').next().unwrap_or("");
+                    let slug = crate::slug::slugify(stem.trim_end_matches(".md"));
+                    out.extend(utf8_percent_encode(&slug, SEGMENT));
+                }
+                LinkPart::Id => out.extend(utf8_percent_encode(id, SEGMENT)),
+            }
+        }
+        out
     }
 
     /// The item id: front matter `id`, else a unique source link, else the path, as a tag URI
@@ -507,11 +579,8 @@ impl Site {
     /// An empty site for `cfg`; call `rescan` (or use `build`) to fill it.
     pub fn new(cfg: Arc<Config>) -> anyhow::Result<Site> {
         let rules = Rules::new(&cfg.content)?;
-        let links = Links {
-            base_url: cfg.site.base_url.clone(),
-            template: cfg.feeds.link_template.clone(),
-            authority: cfg.site.id_authority.clone(),
-        };
+        let links =
+            Links::new(&cfg.site.base_url, &cfg.feeds.link_template, &cfg.site.id_authority);
         let bodies = Bodies {
             root: cfg.content.root.clone(),
             max_file_bytes: cfg.content.max_file_bytes,
@@ -1775,13 +1844,54 @@ mod tests {
         assert!(matches!(article.identity, Identity::Source(_)), "{:?}", article.identity);
         let mut index = Index::new(50);
         index.insert(Arc::new((*article).clone()));
-        let links = Links {
-            base_url: "https://e.org".into(),
-            template: "{base_url}/{path}".into(),
-            authority: "e.org,2026".into(),
-        };
+        let links = Links::new("https://e.org", "{base_url}/{path}", "e.org,2026");
         let hash = blake3::hash(b"https://e.org/a/1").to_hex();
         assert_eq!(links.id(&article, &index), format!("tag:e.org,2026:source/{}", &hash[..32]));
+    }
+
+    /// The template cut once gives what filling it by a chain of `str::replace` gave, for
+    /// every placeholder in any order, repeated or next to text and to each other.
+    #[test]
+    fn a_link_template_fills_as_the_replace_chain_did() {
+        let chain = |template: &str, base: &str, article: &Article, id: &str| {
+            let path = encode_path(&article.path);
+            let no_ext = path.strip_suffix(".md").unwrap_or(&path).to_string();
+            let stem = article.path.rsplit('/').next().unwrap_or("").trim_end_matches(".md");
+            let slug = crate::slug::slugify(stem);
+            template
+                .replace("{base_url}", base)
+                .replace("{path_no_ext}", &no_ext)
+                .replace("{path}", &path)
+                .replace("{slug}", &utf8_percent_encode(&slug, SEGMENT).to_string())
+                .replace("{id}", &utf8_percent_encode(id, SEGMENT).to_string())
+        };
+        let templates = [
+            "{base_url}/articles/{path}",
+            "{base_url}/{path_no_ext}/",
+            "https://github.com/o/r/blob/main/{path}",
+            "{base_url}{slug}{id}{path}{path_no_ext}",
+            "{base_url}/p/{path_no_ext}.html?id={id}&s={slug}#{path}",
+            "https://x.org/static",
+            "{{path}}/{pat}{path",
+            "页/{slug}/页",
+            "",
+        ];
+        let paths = ["a.md", "新闻/Hello World.md", "x/y/z.markdown", "deep/a b/c%.md", "n.md.md"];
+        for template in templates {
+            let links = Links::new("https://e.org/base", template, "e.org,2026");
+            for path in paths {
+                let text = b"# T\n\nText.\n";
+                let parsed = crate::article::parse::parse(path, text, &Default::default());
+                let crate::article::Parsed::Article(article) = parsed else { panic!("{parsed:?}") };
+                for id in ["tag:e.org,2026:path/a", "note/7 a", ""] {
+                    assert_eq!(
+                        links.link(&article, id),
+                        chain(template, "https://e.org/base", &article, id),
+                        "{template:?} {path:?} {id:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -1789,11 +1899,7 @@ mod tests {
         let text = b"---\nid: note/7 a\ntitle: T\n---\nText.\n";
         let parsed = crate::article::parse::parse("新闻/Hello World.md", text, &Default::default());
         let crate::article::Parsed::Article(article) = parsed else { panic!("{parsed:?}") };
-        let links = |template: &str| Links {
-            base_url: "https://e.org".into(),
-            template: template.into(),
-            authority: "e.org,2026".into(),
-        };
+        let links = |template: &str| Links::new("https://e.org", template, "e.org,2026");
         let all = links("{base_url}/a/{path}|{path_no_ext}|{slug}|{id}|{path}");
         assert_eq!(
             all.link(&article, "note/7 a"),
