@@ -874,6 +874,8 @@ impl Site {
                 (file, resolved)
             })
             .collect();
+        // Inserted together after the loop: into an empty index, in one go (`insert_many`).
+        let mut articles = Vec::with_capacity(resolved.len());
         for (file, resolved) in resolved {
             self.generation += 1;
             self.stamps.insert(file.rel.clone(), (Stamp::from(&file), self.generation));
@@ -885,7 +887,7 @@ impl Site {
                     if article.draft {
                         self.index.remove(&file.rel);
                     } else {
-                        self.index.insert(article);
+                        articles.push(article);
                     }
                     report
                 }
@@ -912,6 +914,7 @@ impl Site {
                 self.report_totals.sub(&old);
             }
         }
+        self.index.insert_many(articles);
         count
     }
 
