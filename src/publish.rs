@@ -156,9 +156,10 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
         .collect();
     let parents: std::collections::BTreeSet<&Path> =
         paths.iter().filter_map(|(_, path)| path.parent()).collect();
-    for parent in parents {
-        std::fs::create_dir_all(parent)?;
-    }
+    // On every core: a cold build of gen-100k makes ~600 folders, and one `mkdir` after
+    // the other was 0.18 s with the other core idle (perf). `create_dir_all` copes with a
+    // parent another thread is making at the same time.
+    parents.par_iter().try_for_each(std::fs::create_dir_all)?;
     let cleanup = |from: usize| {
         for (tmp, _) in &paths[from..] {
             let _ = std::fs::remove_file(tmp);
