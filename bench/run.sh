@@ -69,7 +69,11 @@ mkdir -p "$work"
 tsv=$work/results.tsv
 [ -n "${BENCH_APPEND:-}" ] || : >"$tsv"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# The build section's outputs are removed only on exit: see bench_build.
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work/out"
+}
 trap cleanup EXIT
 
 now_ns() { date +%s%N; }
@@ -146,10 +150,12 @@ TOML
 bench_build() {
   local name=$1 out=$work/out/$1
   echo "== build: $name ($(find "$content" -name '*.md' | wc -l) *.md files)"
-  # Each timed build writes into a folder of its own, all removed after the section: on an
-  # ext4 without a journal (this bench's machines), creating files within seconds of deleting
-  # thousands scans past the freed inodes (ext4's recently_deleted), which was up to 15 % of
-  # a gen-100k build's CPU and no part of what a build on a fresh checkout pays.
+  # Each timed build writes into a folder of its own, all removed when the script exits (an
+  # interrupted run's leftovers just below): on an ext4 without a journal (this bench's
+  # machines), creating files within a minute or more of deleting thousands scans past the
+  # freed inodes (ext4's recently_deleted), which was up to 15 % of a gen-100k build's CPU
+  # and no part of what a build on a fresh checkout pays. Removing each corpus's outputs
+  # after its builds put that on the next corpus's builds.
   rm -rf "$out" "$out".*
   hugo_site "$name"
   # Warm-up (page cache, first runs).
@@ -164,7 +170,6 @@ bench_build() {
       timed hugo cold_build "$name" "$r" hugo --source "$site" --destination "$work/hugo-public/$name" --quiet || true
     fi
   done
-  rm -rf "$out" "$out".*
 }
 
 start_herald() { # NAME: sets $hpid $hport $hout
