@@ -166,22 +166,27 @@ fn looks_binary(bytes: &[u8]) -> Option<String> {
         }
     }
     let sample = &bytes[..bytes.len().min(BINARY_SAMPLE)];
-    let size = if sample.len() == BINARY_SAMPLE {
-        "4 KiB".to_string()
-    } else {
-        format!("{} bytes", sample.len())
+    let size = || match sample.len() {
+        BINARY_SAMPLE => "4 KiB".to_string(),
+        n => format!("{n} bytes"),
     };
-    let nul = sample.iter().filter(|&&b| b == 0).count();
+    // Text nearly never has a NUL or a control character other than these, so one scan of
+    // 64-byte blocks rules out both counts: counting them byte by byte in every file was
+    // 2.6 % of a gen-100k cold build's CPU (perf).
+    let odd = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B);
+    let (nul, control) = match super::any_byte(sample, odd) {
+        true => {
+            (sample.iter().filter(|&&b| b == 0).count(), sample.iter().filter(|&&b| odd(b)).count())
+        }
+        false => (0, 0),
+    };
     if nul >= 2 && nul * 100 >= sample.len() {
         return Some(format!(
-            "looks binary: {}% NUL bytes in the first {size}",
-            (nul * 100 / sample.len()).max(1)
+            "looks binary: {}% NUL bytes in the first {}",
+            (nul * 100 / sample.len()).max(1),
+            size()
         ));
     }
-    let control = sample
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B))
-        .count();
     let truncated = sample.len() < bytes.len();
     let invalid = match simdutf8::compat::from_utf8(sample) {
         Ok(_) => 0,
@@ -192,8 +197,9 @@ fn looks_binary(bytes: &[u8]) -> Option<String> {
     let bad = control + invalid;
     if bad * 100 >= sample.len() * 30 {
         return Some(format!(
-            "looks binary: {}% of the first {size} is not UTF-8 text",
-            bad * 100 / sample.len()
+            "looks binary: {}% of the first {} is not UTF-8 text",
+            bad * 100 / sample.len(),
+            size()
         ));
     }
     None

@@ -241,6 +241,20 @@ fn binary_files_are_skipped_with_a_reason() {
     assert!(skipped("x.md", &noise).contains("not UTF-8 text"));
 }
 
+/// Control characters make a file binary only in numbers (30 % of the first 4 KiB); a few
+/// stray ones, and the form feeds and escapes some text carries, do not.
+#[test]
+fn control_characters_count_only_in_numbers() {
+    let few = b"# Title\n\nText\x0c with \x1b[1m a \x01 stray control.\n";
+    assert!(matches!(parse("x.md", few, &opts()), Parsed::Article(_)));
+    let mut many = b"# Title\n\n".to_vec();
+    many.extend(std::iter::repeat_n(0x01u8, 40));
+    assert!(skipped("x.md", &many).contains("not UTF-8 text"), "{:?}", skipped("x.md", &many));
+    // One NUL is a control like the others; two make a file binary only at 1 % of it.
+    let one_nul = b"# Title\n\nText with a \0 NUL.\n";
+    assert!(matches!(parse("x.md", one_nul, &opts()), Parsed::Article(_)));
+}
+
 #[test]
 fn cjk_text_is_not_mistaken_for_binary() {
     let text =
