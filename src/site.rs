@@ -61,6 +61,7 @@ pub struct Layout {
     pub complete: usize,
     /// The page the live feed's `prev-archive` points to; 0 for none.
     pub linked: usize,
+    /// Articles in the live feed, the newest ones (see [`Layout::live_len`]).
     live: usize,
 }
 
