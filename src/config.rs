@@ -587,7 +587,25 @@ fn custom_feeds(
     Ok(out)
 }
 
-const LINK_PLACEHOLDERS: [&str; 5] = ["base_url", "path", "path_no_ext", "slug", "id"];
+/// A piece of `feeds.link_template`: text, or a placeholder `Site` fills for each item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkPart {
+    Text(String),
+    BaseUrl,
+    Path,
+    PathNoExt,
+    Slug,
+    Id,
+}
+
+/// The placeholders `feeds.link_template` may name, and what each stands for.
+pub const LINK_PLACEHOLDERS: [(&str, LinkPart); 5] = [
+    ("{base_url}", LinkPart::BaseUrl),
+    ("{path}", LinkPart::Path),
+    ("{path_no_ext}", LinkPart::PathNoExt),
+    ("{slug}", LinkPart::Slug),
+    ("{id}", LinkPart::Id),
+];
 
 fn check_link_template(template: &str) -> Result<(), ConfigError> {
     let mut rest = template;
@@ -595,13 +613,15 @@ fn check_link_template(template: &str) -> Result<(), ConfigError> {
         let Some(close) = rest[open..].find('}') else {
             return Err(invalid("feeds.link_template", format!("unclosed '{{' in {template:?}")));
         };
-        let name = &rest[open + 1..open + close];
-        if !LINK_PLACEHOLDERS.contains(&name) {
+        let placeholder = &rest[open..=open + close];
+        if !LINK_PLACEHOLDERS.iter().any(|(known, _)| *known == placeholder) {
+            let known: Vec<&str> =
+                LINK_PLACEHOLDERS.iter().map(|(p, _)| p.trim_matches(['{', '}'])).collect();
             return Err(invalid(
                 "feeds.link_template",
                 format!(
-                    "unknown placeholder {{{name}}} in {template:?}; known: {}",
-                    LINK_PLACEHOLDERS.join(", ")
+                    "unknown placeholder {placeholder} in {template:?}; known: {}",
+                    known.join(", ")
                 ),
             ));
         }
