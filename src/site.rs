@@ -6,6 +6,7 @@ use crate::config::{Config, LinkPart, LINK_PLACEHOLDERS};
 use crate::dates::{self, GitDates};
 use crate::index::Index;
 use crate::publish::{ArticleSource, FeedKind, FeedListing, Snapshot};
+use crate::render::archive::ArchiveItem;
 use crate::render::encode::Encoded;
 use crate::render::{self, FeedItem, FeedMeta, HistoryLink};
 use crate::scan::{self, Rules, SourceFile};
@@ -1284,22 +1285,6 @@ impl Site {
         let ids: Vec<String> = job.articles.iter().map(|a| self.links.id(a, &self.index)).collect();
         let links: Vec<String> =
             job.articles.iter().zip(&ids).map(|(a, id)| self.links.link(a, id)).collect();
-        let items: Vec<FeedItem<'_>> = job
-            .articles
-            .iter()
-            .zip(ids.iter().zip(&links))
-            .map(|(article, (id, link))| FeedItem {
-                article,
-                id,
-                link,
-                // Archive pages never carry bodies, even when a live feed of the same batch
-                // has the body at hand: a page's bytes must not depend on what else rendered.
-                content_html: match job.kind {
-                    DocKind::Live { .. } => bodies.get(&article.path).map_or("", |b| b),
-                    DocKind::Page { .. } => "",
-                },
-            })
-            .collect();
         let updated = job
             .articles
             .iter()
@@ -1327,6 +1312,17 @@ impl Site {
                     updated,
                     latest: job.articles.iter().take(3).map(Arc::clone).collect(),
                 };
+                let items: Vec<FeedItem<'_>> = job
+                    .articles
+                    .iter()
+                    .zip(ids.iter().zip(&links))
+                    .map(|(article, (id, link))| FeedItem {
+                        article,
+                        id,
+                        link,
+                        content_html: bodies.get(&article.path).map_or("", |b| b),
+                    })
+                    .collect();
                 let served = inflated.get(&job.slug);
                 let (fragments, fresh) =
                     self.live_items(&meta, &job.slug, served, &job.articles, &items, bodies);
@@ -1391,10 +1387,24 @@ impl Site {
                     // from the moment this one is complete (at first as the open page).
                     meta.history.push(self.page_link("next-archive", &job.slug, n + 1));
                 }
-                let (rss, atom) = render::stylesheet::attach_archive(
-                    render::rss::render(&meta, &items),
-                    render::atom::render(&meta, &items),
-                );
+                // Summaries and links only, whatever bodies this batch rendered for live
+                // feeds: a page's bytes must not depend on what else was rendered with it.
+                let sources: Vec<Option<String>> =
+                    job.articles.iter().map(|a| render::source_url(a)).collect();
+                let items: Vec<ArchiveItem<'_>> = job
+                    .articles
+                    .iter()
+                    .zip(ids.iter().zip(&links))
+                    .zip(&sources)
+                    .map(|((article, (id, link)), source)| ArchiveItem {
+                        article,
+                        id,
+                        link,
+                        source: source.as_deref(),
+                    })
+                    .collect();
+                let (rss, atom) = render::archive::page(&meta, &items);
+                let (rss, atom) = render::stylesheet::attach_archive(rss, atom);
                 // Complete pages older than the live feed are held compressed
                 // (`Encoded::packed`). The pages the live feed covers (the open page and the
                 // complete ones after `linked`) stay whole: added articles and edits of recent

@@ -1,5 +1,6 @@
 //! Render: an ordered slice of articles → feed bytes, compressed once, validators once.
 
+pub mod archive;
 pub mod atom;
 pub mod encode;
 pub mod json;

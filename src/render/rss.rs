@@ -58,7 +58,7 @@ pub fn rfc822(at: DateTime<Utc>) -> String {
 }
 
 /// Is `id` usable as a permalink guid for an item whose link is `link`?
-fn is_permalink(id: &str, link: &str) -> bool {
+pub(super) fn is_permalink(id: &str, link: &str) -> bool {
     let lower = id.to_ascii_lowercase();
     (lower.starts_with("http://") || lower.starts_with("https://")) && id == link
 }
