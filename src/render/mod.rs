@@ -224,6 +224,15 @@ pub(crate) fn clean(s: &str) -> String {
     xml_clean(s).into_owned()
 }
 
+/// [`clean`] of a string made for the purpose: moved through, not copied, when nothing is
+/// stripped (a whole body, in `rss::content_with_source`).
+pub(crate) fn clean_owned(s: String) -> String {
+    match all_xml_chars(s.as_bytes()) {
+        true => s,
+        false => s.chars().filter(|&c| is_xml_char(c)).collect(),
+    }
+}
+
 /// 1970-01-01T00:00:00Z: the deterministic stand-in for a missing date (never "now").
 pub fn epoch() -> DateTime<Utc> {
     DateTime::UNIX_EPOCH
@@ -232,6 +241,42 @@ pub fn epoch() -> DateTime<Utc> {
 /// Whole seconds: what RSS dates and `Last-Modified` can express, so both formats agree.
 pub(crate) fn seconds(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(0)
+}
+
+/// `n` in decimal, zero-padded to `width` digits (`n` has at most that many).
+pub(crate) fn push_digits(out: &mut Vec<u8>, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(b'0' + (n / 10u32.pow(place) % 10) as u8);
+    }
+}
+
+/// `HH:MM:SS` of `at`.
+pub(crate) fn push_time(out: &mut Vec<u8>, at: DateTime<Utc>) {
+    use chrono::Timelike;
+    push_digits(out, at.hour(), 2);
+    out.push(b':');
+    push_digits(out, at.minute(), 2);
+    out.push(b':');
+    push_digits(out, at.second(), 2);
+}
+
+/// `at` (whole seconds) as atom_syndication writes it, `at.fixed_offset().to_rfc3339()`:
+/// `2021-01-04T08:00:00+00:00`. Digit by digit in the years chrono writes with four digits
+/// (see `rss::push_rfc822`).
+pub(crate) fn push_rfc3339(out: &mut Vec<u8>, at: DateTime<Utc>) {
+    use chrono::Datelike;
+    let year = at.year();
+    if !(0..=9999).contains(&year) || at.timestamp_subsec_nanos() != 0 {
+        return out.extend_from_slice(at.fixed_offset().to_rfc3339().as_bytes());
+    }
+    push_digits(out, year as u32, 4);
+    out.push(b'-');
+    push_digits(out, at.month(), 2);
+    out.push(b'-');
+    push_digits(out, at.day(), 2);
+    out.push(b'T');
+    push_time(out, at);
+    out.extend_from_slice(b"+00:00");
 }
 
 /// The item's publication time: `published`, else `updated`, else the epoch.
@@ -337,6 +382,24 @@ mod tests {
             "abcdefgh"
         );
         assert_eq!(xml_clean("]]> & < \" '"), "]]> & < \" '");
+    }
+
+    #[test]
+    fn dates_written_digit_by_digit_are_chronos() {
+        // Every day of a 400-year cycle's worth of years, at a time that moves each day,
+        // and the ends of the four-digit years.
+        let start = fixtures::at(1900, 1, 1, 0, 0, 0).timestamp();
+        let days = (0..400 * 366).map(|d| start + d * 86_400 + (d * 7_919) % 86_400);
+        let edges = [fixtures::at(0, 1, 1, 0, 0, 0), fixtures::at(9999, 12, 31, 23, 59, 59)];
+        let ends =
+            edges.iter().flat_map(|at| [at.timestamp() - 1, at.timestamp(), at.timestamp() + 1]);
+        for at in days.chain(ends).chain([0]).filter_map(|t| DateTime::from_timestamp(t, 0)) {
+            let mut out = Vec::new();
+            push_rfc3339(&mut out, at);
+            assert_eq!(String::from_utf8(out).unwrap(), at.fixed_offset().to_rfc3339());
+            let chrono = at.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+            assert_eq!(rss::rfc822(at), chrono);
+        }
     }
 
     #[test]
