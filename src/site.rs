@@ -215,16 +215,25 @@ pub(crate) const SEGMENT: &AsciiSet =
 /// `std::hash::Hash` into blake3, so a fingerprint covers every field a type derives `Hash`
 /// over (an article gaining a field cannot be forgotten in its fingerprint) with 32 bytes
 /// of output, where a 64-bit `Hasher` would risk collisions over millions of renders.
-struct Blake3(blake3::Hasher);
+///
+/// The writes are gathered and hashed in one call, which gives the same hash as feeding
+/// them one by one: an article's `Hash` makes dozens of small writes, and `blake3::Hasher`'s
+/// cost per `update` made fingerprinting 100,000 articles 1.6 % of a cold build (perf).
+struct Blake3(Vec<u8>);
+
+impl Blake3 {
+    fn digest(&self) -> [u8; 32] {
+        *blake3::hash(&self.0).as_bytes()
+    }
+}
 
 impl std::hash::Hasher for Blake3 {
     fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        self.0.extend_from_slice(bytes);
     }
 
     fn finish(&self) -> u64 {
-        let bytes = self.0.finalize();
-        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("32 bytes"))
+        u64::from_le_bytes(self.digest()[..8].try_into().expect("32 bytes"))
     }
 }
 
@@ -1102,9 +1111,9 @@ impl Site {
         let id = self.links.id(article, &self.index);
         let link = self.links.link(article, &id);
         let generation = self.stamps.get(&article.path).map_or(0, |s| s.1);
-        let mut hasher = Blake3(blake3::Hasher::new());
+        let mut hasher = Blake3(Vec::with_capacity(1024));
         (article, id, link, generation).hash(&mut hasher);
-        *hasher.0.finalize().as_bytes()
+        hasher.digest()
     }
 
     /// The documents of one list (`all` or a category) whose items changed since they were
