@@ -6,6 +6,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use herald::article::{self, Article, DateSource, Dated, ParseOptions, Parsed};
 use herald::config::{Overrides, RawConfig};
+use herald::render::archive::ArchiveItem;
 use herald::render::encode::{self, Encoded};
 use herald::render::{self, FeedItem, FeedMeta};
 use herald::site::Site;
@@ -150,6 +151,31 @@ fn bench_render(c: &mut Criterion) {
     let mut g = c.benchmark_group("render_50_items");
     g.bench_function("rss", |b| b.iter(|| render::rss::render(black_box(&feed.meta), &items)));
     g.bench_function("atom", |b| b.iter(|| render::atom::render(black_box(&feed.meta), &items)));
+    g.finish();
+
+    // An archive page (no bodies) in both formats: how Herald writes it, and the feed crates
+    // writing the same bytes (the reference `render::archive` is held to), side by side.
+    let sources: Vec<_> = items.iter().map(|it| render::source_url(it.article)).collect();
+    let page: Vec<ArchiveItem<'_>> = items
+        .iter()
+        .zip(&sources)
+        .map(|(it, s)| ArchiveItem {
+            article: it.article,
+            id: it.id,
+            link: it.link,
+            source: s.as_deref(),
+        })
+        .collect();
+    let bare: Vec<FeedItem<'_>> =
+        items.iter().map(|it| FeedItem { content_html: "", ..*it }).collect();
+    let mut g = c.benchmark_group("archive_page_50_items");
+    g.bench_function("herald", |b| b.iter(|| render::archive::page(black_box(&feed.meta), &page)));
+    g.bench_function("feed_crates", |b| {
+        b.iter(|| {
+            let meta = black_box(&feed.meta);
+            (render::rss::render(meta, &bare), render::atom::render(meta, &bare))
+        })
+    });
     g.finish();
 
     let rss = render::rss::render(&feed.meta, &items);

@@ -85,8 +85,8 @@ fn write(feed: &Feed, capacity: usize) -> Vec<u8> {
 /// The Atom 1.0 document for `items` (already ordered newest first), as UTF-8 bytes.
 /// Deterministic: the same inputs give the same bytes.
 ///
-/// Written by the crate in one go (see `rss::render`): the same bytes as [`shell`] around
-/// each entry's [`entry_fragment`].
+/// Written by the crate in one go: the reference (see `rss::render`) for [`shell`] around
+/// each entry's [`entry_fragment`] and for `render::archive`.
 pub fn render(meta: &FeedMeta, items: &[FeedItem<'_>]) -> Vec<u8> {
     let mut f = feed(meta);
     f.entries = items.iter().map(|it| entry(meta, it)).collect();
