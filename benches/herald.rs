@@ -173,7 +173,10 @@ fn bench_render(c: &mut Criterion) {
     g.bench_function("feed_crates", |b| {
         b.iter(|| {
             let meta = black_box(&feed.meta);
-            (render::rss::render(meta, &bare), render::atom::render(meta, &bare))
+            render::stylesheet::attach_archive(
+                render::rss::render(meta, &bare),
+                render::atom::render(meta, &bare),
+            )
         })
     });
     g.finish();

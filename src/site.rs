@@ -1413,7 +1413,6 @@ impl Site {
                     })
                     .collect();
                 let (rss, atom) = render::archive::page(&meta, &items);
-                let (rss, atom) = render::stylesheet::attach_archive(rss, atom);
                 // Complete pages older than the live feed are held compressed
                 // (`Encoded::packed`). The pages the live feed covers (the open page and the
                 // complete ones after `linked`) stay whole: added articles and edits of recent

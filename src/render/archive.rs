@@ -26,16 +26,22 @@ pub struct ArchiveItem<'a> {
     pub source: Option<&'a str>,
 }
 
-/// The RSS and Atom documents of an archive page (before their stylesheets are attached):
-/// the same bytes as `rss::render` and `atom::render` of the items without bodies.
+/// The RSS and Atom documents of an archive page, stylesheets included: the same bytes as
+/// `stylesheet::attach_archive` of `rss::render` and `atom::render` of the items without
+/// bodies. The stylesheet goes into the head before the items are written: inserted into
+/// the finished document, it moved every page's bytes once more (and, past the buffer's
+/// capacity, into fresh memory: page faults were 7 % of a cold build's CPU at gen-100k).
 pub fn page(meta: &FeedMeta, items: &[ArchiveItem<'_>]) -> (Vec<u8>, Vec<u8>) {
+    use super::stylesheet::{insert, ARCHIVE_ATOM_HREF, ARCHIVE_RSS_HREF};
     let text: usize =
         items.iter().map(|it| it.article.title.len() + it.article.summary.len()).sum();
-    let rss_shell = super::rss::shell(meta, !items.is_empty(), false);
+    let mut rss_shell = super::rss::shell(meta, !items.is_empty(), false);
+    rss_shell.head = insert(rss_shell.head, ARCHIVE_RSS_HREF);
     let rss = around(&rss_shell, 700 * items.len() + text * 5 / 4, |out| {
         items.iter().for_each(|it| push_rss_item(out, meta, it));
     });
-    let atom_shell = super::atom::shell(meta);
+    let mut atom_shell = super::atom::shell(meta);
+    atom_shell.head = insert(atom_shell.head, ARCHIVE_ATOM_HREF);
     let atom = around(&atom_shell, 800 * items.len() + text * 5 / 4, |out| {
         items.iter().for_each(|it| push_atom_entry(out, meta, it));
     });
@@ -331,9 +337,13 @@ mod tests {
                 let crate_items: Vec<_> =
                     fx[..n].iter().map(|f| FeedItem { content_html: "", ..f.item() }).collect();
                 let (rss_page, atom_page) = page(&meta, &items);
+                let (want_rss, want_atom) = crate::render::stylesheet::attach_archive(
+                    rss::render(&meta, &crate_items),
+                    atom::render(&meta, &crate_items),
+                );
                 let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-                assert_eq!(text(rss_page), text(rss::render(&meta, &crate_items)));
-                assert_eq!(text(atom_page), text(atom::render(&meta, &crate_items)));
+                assert_eq!(text(rss_page), text(want_rss));
+                assert_eq!(text(atom_page), text(want_atom));
             }
         }
     }

@@ -47,10 +47,16 @@ pub fn attach(rss: Vec<u8>, atom: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
     (insert(rss, RSS_HREF), insert(atom, ATOM_HREF))
 }
 
-/// [`attach`] for archive pages, served two folders deeper (`/feeds/{slug}/archive/{n}.rss`),
-/// so the relative link still reaches `/feeds/rss.xsl`.
+/// The stylesheet of RSS archive pages, served two folders deeper
+/// (`/feeds/{slug}/archive/{n}.rss`), so the relative link still reaches `/feeds/rss.xsl`.
+pub const ARCHIVE_RSS_HREF: &str = "../../rss.xsl";
+/// The stylesheet of Atom archive pages (see [`ARCHIVE_RSS_HREF`]).
+pub const ARCHIVE_ATOM_HREF: &str = "../../atom.xsl";
+
+/// [`attach`] for archive pages (see [`ARCHIVE_RSS_HREF`]). `render::archive::page` puts them
+/// in its documents' heads before writing the items; this is the reference its tests use.
 pub fn attach_archive(rss: Vec<u8>, atom: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
-    (insert(rss, &format!("../../{RSS_HREF}")), insert(atom, &format!("../../{ATOM_HREF}")))
+    (insert(rss, ARCHIVE_RSS_HREF), insert(atom, ARCHIVE_ATOM_HREF))
 }
 
 #[cfg(test)]
