@@ -160,8 +160,9 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
     // the other was 0.18 s with the other core idle (perf). `create_dir_all` copes with a
     // parent another thread is making at the same time.
     parents.par_iter().try_for_each(std::fs::create_dir_all)?;
-    let cleanup = |from: usize| {
-        for (tmp, _) in &paths[from..] {
+    // Every temporary not renamed yet (the renamed ones are gone already).
+    let cleanup = || {
+        for (tmp, _) in &paths {
             let _ = std::fs::remove_file(tmp);
         }
     };
@@ -176,16 +177,16 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
         .zip(files.par_iter())
         .try_for_each(|((tmp, _), (_, bytes))| write_temp(tmp, bytes));
     if let Err(e) = written.and_then(|()| flush(&paths, whole_fs.as_ref())) {
-        cleanup(0);
+        cleanup();
         return Err(e);
     }
-    for (i, (tmp, path)) in paths.iter().enumerate() {
-        if let Err(e) = std::fs::rename(tmp, path) {
-            cleanup(i);
-            return Err(e);
-        }
+    // On every core too: one rename after the other was the last ~0.15 s of a gen-100k
+    // build (9,200 files), with the other core idle (perf timeline).
+    let renamed = paths.par_iter().try_for_each(|(tmp, path)| std::fs::rename(tmp, path));
+    if renamed.is_err() {
+        cleanup();
     }
-    Ok(())
+    renamed
 }
 
 /// Write a temporary and, on Linux, start its writeback to disk (`sync_file_range`) without
