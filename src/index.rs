@@ -274,6 +274,7 @@ impl Index {
             .collect();
         let sources: Vec<Option<u128>> =
             articles.par_iter().map(|a| a.source.as_deref().map(source_key)).collect();
+        self.sources.reserve(sources.iter().flatten().count());
         for (article, source) in articles.iter().zip(sources) {
             if let Some(source) = source {
                 self.sources.entry(source).or_default().insert(&article.path);
