@@ -7,7 +7,7 @@
 //! build's CPU (a `perf` profile of gen-100k). The writers here give the very bytes the crates
 //! give ([`super::rss::item_fragment`], [`super::atom::entry_fragment`] with no body): the
 //! same elements in the same order, indented the same, escaped the same. The tests below and
-//! the `archive_item` fuzz target hold them equal, so a crate update that changes its output
+//! the `archive_page` fuzz target hold them equal, so a crate update that changes its output
 //! fails there rather than silently mixing two spellings in one feed.
 
 use super::{author, categories, published, updated, xml_clean, FeedMeta, Shell};
@@ -29,8 +29,8 @@ pub struct ArchiveItem<'a> {
 /// The RSS and Atom documents of an archive page, stylesheets included: the same bytes as
 /// `stylesheet::attach_archive` of `rss::render` and `atom::render` of the items without
 /// bodies. The stylesheet goes into the head before the items are written: inserted into
-/// the finished document, it moved every page's bytes once more (and, past the buffer's
-/// capacity, into fresh memory: page faults were 7 % of a cold build's CPU at gen-100k).
+/// the finished document, it moved every page's bytes once more (page faults under that
+/// move showed in a profile of gen-100k's cold build).
 pub fn page(meta: &FeedMeta, items: &[ArchiveItem<'_>]) -> (Vec<u8>, Vec<u8>) {
     use super::stylesheet::{insert, ARCHIVE_ATOM_HREF, ARCHIVE_RSS_HREF};
     let text: usize =
@@ -211,6 +211,7 @@ mod tests {
     use super::*;
     use crate::render::fixtures::{at, fixtures, variants, Fixture};
     use crate::render::{atom, rss, source_url, FeedItem};
+    use chrono::Datelike;
 
     /// What the crates write for `fx` without its body, and what this module writes.
     fn both(meta: &FeedMeta, fx: &Fixture) -> [(String, String); 2] {
@@ -347,6 +348,4 @@ mod tests {
             }
         }
     }
-
-    use chrono::Datelike;
 }
