@@ -134,10 +134,11 @@ fn push_rss_item(out: &mut Vec<u8>, meta: &FeedMeta, it: &ArchiveItem<'_>) {
     push_element(out, IN, "title", &a.title, Refs::Hex);
     push_element(out, IN, "link", it.link, Refs::Hex);
     // `rss::description` with no body: the summary, HTML-escaped, in a CDATA section (which
-    // cannot end early: the escaping leaves no `>`), left out when nothing remains.
+    // cannot end early: the escaping leaves no `>`), left out when nothing remains. Most
+    // summaries have nothing to escape or drop, and are the trimmed summary as it is.
     let summary = a.summary.trim();
     let summary = match needs_care(summary.as_bytes()) {
-        true => Cow::Owned(super::html_escape(&xml_clean(summary))),
+        true => Cow::Owned(super::rss::description(summary, "")),
         false => Cow::Borrowed(summary),
     };
     if !summary.is_empty() {
