@@ -736,7 +736,12 @@ impl Site {
             self.load_git();
         }
         let started = std::time::Instant::now();
-        let (files, problems) = scan::scan(&self.rules);
+        // With nothing stamped yet every file is read, and reading stamps it.
+        let stat = match self.stamps.is_empty() {
+            true => scan::Stat::AtRead,
+            false => scan::Stat::Now,
+        };
+        let (files, problems) = scan::scan(&self.rules, stat);
         tracing::debug!(files = files.len(), took = ?started.elapsed(), "scanned the content root");
         for p in problems {
             tracing::warn!("{}: {}", p.path, p.message);
@@ -770,7 +775,7 @@ impl Site {
             let Some(rel) = self.rules.rel_path(abs) else { continue };
             match std::fs::symlink_metadata(abs) {
                 Ok(meta) if meta.is_dir() => {
-                    let (found, _) = scan::scan_under(&self.rules, abs);
+                    let (found, _) = scan::scan_under(&self.rules, abs, scan::Stat::Now);
                     let found_set: BTreeSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
                     let prefix = format!("{rel}/");
                     to_forget.extend(
@@ -831,8 +836,8 @@ impl Site {
         let max = self.rules.max_file_bytes;
         let parsed: Vec<(SourceFile, Parsed)> = files
             .into_par_iter()
-            .map(|file| {
-                let parsed = match scan::read_source(&file, max) {
+            .map(|mut file| {
+                let parsed = match scan::read_source(&mut file, max) {
                     Ok(bytes) => article::parse::parse(&file.rel, &bytes, opts),
                     Err(e) => Parsed::Skipped(e.to_string()),
                 };

@@ -239,3 +239,31 @@ fn a_rescan_redates_unchanged_articles_when_history_changes() {
     site.rescan();
     assert_eq!(published(&site), "2024-02-02T00:00:00+00:00");
 }
+
+/// The first scan looks nothing up and each file is stamped as it is read: a rescan must see
+/// those stamps as the files' own and read nothing again, yet still read a file that changed,
+/// even to the same length and modification time (another inode).
+#[test]
+fn a_rescan_reads_only_the_files_that_changed_since_the_first_build() {
+    let dir = copy_fixture("mixed");
+    let mut site = build(dir.path());
+    let report = site.rescan();
+    assert_eq!((report.parsed, report.removed), (0, 0), "nothing changed: {report:?}");
+
+    let path = dir.path().join("posts/ferries.md");
+    let before = std::fs::metadata(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap().replacen('a', "e", 1);
+    let copy = dir.path().join("posts/.ferries.md.new");
+    std::fs::write(&copy, &text).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    std::fs::rename(&copy, &path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), before.len());
+    let report = site.rescan();
+    assert_eq!(report.parsed, 1, "{report:?}");
+    assert_eq!(site.rescan().parsed, 0);
+}
