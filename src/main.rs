@@ -144,25 +144,27 @@ fn source(o: &Options) -> anyhow::Result<ConfigSource> {
 
 fn build(cfg: Arc<Config>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let site = herald::site::Site::build_once(cfg.clone())?;
-    let snapshot = herald::serve::snapshot(&site);
     let mirror = herald::publish::Mirror::new(cfg.feeds.out.clone());
-    let writing = std::time::Instant::now();
-    mirror
-        .sync_all(&snapshot)
-        .with_context(|| format!("writing feeds to {}", mirror.dir().display()))?;
-    tracing::debug!(took = ?writing.elapsed(), "wrote the mirror");
+    let writing = || format!("writing feeds to {}", mirror.dir().display());
+    // Each document goes to its file's temporary as it is rendered; the files are put in
+    // place together below, after the whole build succeeded.
+    let staging = Arc::new(mirror.staging().with_context(writing)?);
+    let site = herald::site::Site::build_staged(cfg.clone(), Arc::clone(&staging))?;
+    let committing = std::time::Instant::now();
+    staging.commit().with_context(writing)?;
+    mirror.remove_unserved(|file| site.serves(file)).with_context(writing)?;
+    tracing::debug!(took = ?committing.elapsed(), "wrote the mirror");
     let (articles, categories) = (site.index().len(), site.index().categories().count());
     let warnings = site.report_totals().warnings;
     tracing::info!(
         "built {} feeds for {articles} articles in {categories} categories ({warnings} warnings) into {} in {:.2?}",
-        snapshot.feeds.len(),
+        site.served_count(),
         mirror.dir().display(),
         started.elapsed()
     );
-    // The process ends here: freeing every article and document one by one took ~0.15 s of
-    // a 100,000-article build, for nothing.
-    std::mem::forget((site, snapshot));
+    // The process ends here: freeing every article one by one took ~0.15 s of a
+    // 100,000-article build, for nothing.
+    std::mem::forget(site);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -123,3 +123,47 @@ fn build_reports_how_many_warnings_the_files_gave() {
     assert_eq!(warned, 2, "{stderr}");
     assert!(stderr.contains("(2 warnings)"), "{stderr}");
 }
+
+/// `herald build` writes each document as it renders it, but puts none in place before the
+/// whole build succeeded: a page that cannot be written fails the build with the folder
+/// named, and leaves the mirror as it was, with no temporaries.
+#[test]
+fn a_build_that_cannot_write_a_file_replaces_nothing() {
+    let content = copy_fixture("mixed");
+    let out = tempfile::tempdir().unwrap();
+    let config = content.path().join("pages.toml");
+    std::fs::write(&config, "[feeds]\nitems = 2\narchive_page_size = 2\n").unwrap();
+    let build = || {
+        herald()
+            .args(["build", "--config"])
+            .arg(&config)
+            .arg("--content")
+            .arg(content.path())
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap()
+    };
+    std::fs::write(out.path().join("all.rss"), "old").unwrap();
+    // A file where the archive pages of `all` need their folder.
+    std::fs::write(out.path().join("all"), "in the way").unwrap();
+    let failed = build();
+    assert_eq!(failed.status.code(), Some(2), "{failed:?}");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    let writing = format!("writing feeds to {}: all/archive/", out.path().display());
+    assert!(stderr.contains(&writing), "{stderr}");
+    assert_eq!(std::fs::read(out.path().join("all.rss")).unwrap(), b"old");
+    let mut left: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".herald-slugs")
+        .collect();
+    left.sort();
+    assert_eq!(left, ["all", "all.rss"]);
+
+    std::fs::remove_file(out.path().join("all")).unwrap();
+    let built = build();
+    assert!(built.status.success(), "{built:?}");
+    assert!(out.path().join("all/archive/1.rss").exists());
+    assert_ne!(std::fs::read(out.path().join("all.rss")).unwrap(), b"old");
+}
