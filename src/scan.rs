@@ -170,7 +170,7 @@ pub fn scan_under(rules: &Rules, dir: &Path, stat: Stat) -> (Vec<SourceFile>, Ve
             }
         })
         .build_parallel();
-    walker.visit(&mut Collectors { rules, dir, stat, found: &found });
+    walker.visit(&mut Walk { rules, dir, stat, found: &found });
     let Found { files, mut problems } = found.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut files = files.concat();
     // Paths are unique, so an unstable sort gives the one order; on every core, because one
@@ -187,34 +187,25 @@ struct Found {
     problems: Vec<ScanProblem>,
 }
 
-/// Makes one [`Collector`] per thread of the walk.
-struct Collectors<'a> {
+/// What every thread of one walk shares; it makes one [`Collector`] per thread.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
     rules: &'a Rules,
     dir: &'a Path,
     stat: Stat,
     found: &'a Mutex<Found>,
 }
 
-impl<'a> ignore::ParallelVisitorBuilder<'a> for Collectors<'a> {
+impl<'a> ignore::ParallelVisitorBuilder<'a> for Walk<'a> {
     fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 'a> {
-        Box::new(Collector {
-            rules: self.rules,
-            dir: self.dir,
-            stat: self.stat,
-            found: self.found,
-            files: Vec::new(),
-            problems: Vec::new(),
-        })
+        Box::new(Collector { walk: *self, files: Vec::new(), problems: Vec::new() })
     }
 }
 
 /// One thread's finds, kept to itself until the walk ends: pushing each file into one
 /// shared list under a lock made the threads wait on each other while it grew (perf).
 struct Collector<'a> {
-    rules: &'a Rules,
-    dir: &'a Path,
-    stat: Stat,
-    found: &'a Mutex<Found>,
+    walk: Walk<'a>,
     files: Vec<SourceFile>,
     problems: Vec<ScanProblem>,
 }
@@ -222,13 +213,12 @@ struct Collector<'a> {
 impl Collector<'_> {
     fn add(&mut self, entry: &ignore::DirEntry) {
         let path = entry.path();
-        let found = match self.stat {
-            Stat::Now => self.rules.stat(path),
+        let rules = self.walk.rules;
+        let found = match self.walk.stat {
+            Stat::Now => rules.stat(path),
             // With links followed the walk reports a link by what it points to; otherwise a
             // link is not a file and is passed over, as `Rules::stat` does.
-            Stat::AtRead => {
-                Ok(self.rules.rel_path(path).map(|rel| SourceFile::unstamped(rel, path)))
-            }
+            Stat::AtRead => Ok(rules.rel_path(path).map(|rel| SourceFile::unstamped(rel, path))),
         };
         match found {
             Ok(Some(file)) => self.files.push(file),
@@ -247,7 +237,7 @@ impl ignore::ParallelVisitor for Collector<'_> {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => self.add(&entry),
             Ok(_) => {}
             Err(e) => self.problems.push(ScanProblem {
-                path: error_path(&e).unwrap_or_else(|| self.dir.display().to_string()),
+                path: error_path(&e).unwrap_or_else(|| self.walk.dir.display().to_string()),
                 message: format!("{e}; skipped"),
             }),
         }
@@ -257,7 +247,7 @@ impl ignore::ParallelVisitor for Collector<'_> {
 
 impl Drop for Collector<'_> {
     fn drop(&mut self) {
-        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mut found = self.walk.found.lock().unwrap_or_else(|e| e.into_inner());
         found.files.push(std::mem::take(&mut self.files));
         found.problems.append(&mut self.problems);
     }

@@ -1000,8 +1000,7 @@ impl Site {
                 self.put(file, doc, &mut report);
             }
             for file in staged {
-                self.staged.insert(file.clone());
-                report.changed_files.push(file);
+                self.note_staged(file, &mut report);
             }
             if matches!(job.kind, DocKind::Live { .. }) {
                 report.items_rendered += items.iter().filter(|i| i.fresh).count();
@@ -1063,8 +1062,7 @@ impl Site {
     }
 
     /// With a staging (`herald build`), hand `docs` to it on the thread that rendered them,
-    /// and drop their bytes: holding all of a 100,000-article build's documents for a write
-    /// afterwards peaked at 855 MB of memory, against 271 MB so. Returns their names.
+    /// and drop their bytes (see [`Staging`] for what holding them cost). Returns their names.
     fn stage(&self, docs: &mut Vec<(String, Encoded)>) -> Vec<String> {
         let Some(staging) = &self.staging else { return Vec::new() };
         docs.drain(..)
@@ -1079,8 +1077,7 @@ impl Site {
     fn put(&mut self, file: String, doc: Encoded, report: &mut RebuildReport) {
         if let Some(staging) = &self.staging {
             staging.stage_doc(&file, &doc);
-            self.staged.insert(file.clone());
-            report.changed_files.push(file);
+            self.note_staged(file, report);
             return;
         }
         if self.feeds.get(&file).is_none_or(|old| **old != doc) {
@@ -1093,6 +1090,12 @@ impl Site {
             self.feeds.insert(file.clone(), Arc::new(doc));
             report.changed_files.push(file);
         }
+    }
+
+    /// Remember that `file` went to the staging, which now holds it in this site's place.
+    fn note_staged(&mut self, file: String, report: &mut RebuildReport) {
+        self.staged.insert(file.clone());
+        report.changed_files.push(file);
     }
 
     fn remove_file(&mut self, file: String, report: &mut RebuildReport) {
